@@ -1,0 +1,29 @@
+package org.wsdetach;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Declares that every session of the annotated endpoint detaches when the peer sends its close frame,
+ * as if {@link Detach#detachOnPeerClose} had been called in {@code @OnOpen} with a new instance of
+ * {@link #value()}.
+ *
+ * <p>The handler class must have a public no-argument constructor; one instance is created per session,
+ * when the session opens. A registration made with {@link Detach#detachOnPeerClose} replaces the
+ * declared one for that session.
+ */
+@Documented
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.TYPE)
+public @interface DetachOnPeerClose {
+
+    /**
+     * The handler that receives each session's connection.
+     *
+     * @return the handler class
+     */
+    Class<? extends DetachHandler> value();
+}

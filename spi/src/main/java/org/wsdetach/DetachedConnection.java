@@ -1,0 +1,82 @@
+package org.wsdetach;
+
+import jakarta.websocket.CloseReason;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.channels.AsynchronousByteChannel;
+import java.util.Optional;
+
+/**
+ * The connection of a detached WebSocket session: the same TCP connection, with the WebSocket protocol
+ * finished on it, owned by a {@link DetachHandler}.
+ *
+ * <p><b>Bytes.</b> The first byte {@linkplain #read read} is the first byte the peer sent after its close
+ * frame, whether it arrived in the same TCP segment as that frame or later; nothing is lost, reordered or
+ * parsed as WebSocket. Bytes {@linkplain #write written} go out after every message the session sent
+ * before detaching and after the local close frame. A read of {@code -1} means the peer shut down its
+ * output (or closed); writing may go on until {@link #shutdownOutput()} or {@link #close()}.
+ *
+ * <p><b>Back-pressure.</b> The provider reads from the network only to satisfy a pending read: a handler
+ * that does not read stops the flow of bytes from the peer (TCP flow control) instead of making the
+ * provider buffer without bound.
+ *
+ * <p><b>Threads.</b> The {@link AsynchronousByteChannel} rules apply: at most one read and one write
+ * outstanding at a time. Completion handlers run on the thread that started the operation when it
+ * completes at once, otherwise on a provider I/O thread; they must not block. The {@code Future}
+ * variants and {@link java.nio.channels.Channels#newInputStream}/{@link
+ * java.nio.channels.Channels#newOutputStream} give blocking I/O to threads that may block.
+ *
+ * <p><b>Ownership.</b> The connection belongs to its handler from {@link DetachHandler#onDetached} on:
+ * the container no longer reads, writes, times out or closes it, except when the container itself is
+ * shut down. Closing it closes the TCP connection; pending operations then fail with
+ * {@link java.nio.channels.AsynchronousCloseException}.
+ */
+public interface DetachedConnection extends AsynchronousByteChannel {
+
+    /**
+     * The close status and reason the peer sent in its close frame (libdill's {@code ws_status}).
+     *
+     * @return the peer's close reason; {@link CloseReason.CloseCodes#NO_STATUS_CODE} with an empty reason
+     *         when the peer's close frame carried no status
+     */
+    CloseReason peerCloseReason();
+
+    /**
+     * Shuts down the output side of the connection (TCP half-close) once any pending write has
+     * completed; the connection stays open for reading.
+     *
+     * @return this connection
+     * @throws java.nio.channels.ClosedChannelException if the connection is closed
+     * @throws IOException                              if the shutdown fails
+     */
+    DetachedConnection shutdownOutput() throws IOException;
+
+    /**
+     * The local address of the connection.
+     *
+     * @return the local socket address
+     * @throws IOException if the connection is closed or the address cannot be read
+     */
+    SocketAddress getLocalAddress() throws IOException;
+
+    /**
+     * The peer's address.
+     *
+     * @return the remote socket address
+     * @throws IOException if the connection is closed or the address cannot be read
+     */
+    SocketAddress getRemoteAddress() throws IOException;
+
+    /**
+     * Gives access to the provider's native view of this connection, for what this interface does not
+     * cover (socket options, for instance). Which types are available is the provider's to document;
+     * using the native object to read, write or close bypasses this connection's guarantees.
+     *
+     * @param type the class of the wanted object, for example {@code java.nio.channels.SocketChannel}
+     *             or the container's own connection type
+     * @param <T>  the wanted type
+     * @return the native object, or empty if the provider has none of that type
+     */
+    <T> Optional<T> unwrap(Class<T> type);
+}
