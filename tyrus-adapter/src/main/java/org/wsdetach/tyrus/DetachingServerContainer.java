@@ -1,0 +1,220 @@
+package org.wsdetach.tyrus;
+
+import jakarta.websocket.DeploymentException;
+import jakarta.websocket.server.ServerEndpointConfig;
+import org.glassfish.grizzly.http.server.HttpServer;
+import org.glassfish.grizzly.http.server.NetworkListener;
+import org.glassfish.grizzly.http.server.AddOn;
+import org.glassfish.grizzly.http.server.HttpServerFilter;
+import org.glassfish.grizzly.nio.transport.TCPNIOTransportBuilder;
+import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
+import org.glassfish.grizzly.threadpool.ThreadPoolConfig;
+import org.glassfish.tyrus.container.grizzly.server.GrizzlyServerContainer;
+import org.glassfish.tyrus.core.DebugContext;
+import org.glassfish.tyrus.core.TyrusWebSocketEngine;
+import org.glassfish.tyrus.core.Utils;
+import org.glassfish.tyrus.core.cluster.ClusterContext;
+import org.glassfish.tyrus.core.monitoring.ApplicationEventListener;
+import org.glassfish.tyrus.server.TyrusServerContainer;
+import org.glassfish.tyrus.spi.Connection;
+import org.glassfish.tyrus.spi.UpgradeRequest;
+import org.glassfish.tyrus.spi.UpgradeResponse;
+import org.glassfish.tyrus.spi.WebSocketEngine;
+import org.glassfish.tyrus.spi.Writer;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One server: a Grizzly listener whose WebSocket filter and engine are wrapped so that every upgraded
+ * connection becomes a {@link DetachableConnection}, plus the two threads detaches need (deadlines and
+ * detached I/O), which live as long as the server.
+ */
+final class DetachingServerContainer extends TyrusServerContainer {
+
+    private static final String LISTENER_NAME = "wsdetach";
+
+    private final Map<String, Object> properties;
+    private final WebSocketEngine engine;
+    private final ApplicationEventListener userListener;
+    private String contextPath;
+    private HttpServer server;
+    private DetachResources resources;
+    private volatile int boundPort = -1;
+
+    DetachingServerContainer(Map<String, Object> properties) {
+        super((Set<Class<?>>) null);
+        this.properties = properties;
+        this.userListener = Utils.getProperty(properties, ApplicationEventListener.APPLICATION_EVENT_LISTENER,
+                ApplicationEventListener.class);
+        TyrusWebSocketEngine tyrusEngine = TyrusWebSocketEngine.builder(this)
+                .incomingBufferSize(Utils.getProperty(properties, TyrusWebSocketEngine.INCOMING_BUFFER_SIZE, Integer.class))
+                .clusterContext(Utils.getProperty(properties, ClusterContext.CLUSTER_CONTEXT, ClusterContext.class))
+                .applicationEventListener(new SessionTracker(userListener))
+                .maxSessionsPerApp(Utils.getProperty(properties, TyrusWebSocketEngine.MAX_SESSIONS_PER_APP, Integer.class))
+                .maxSessionsPerRemoteAddr(Utils.getProperty(properties,
+                        TyrusWebSocketEngine.MAX_SESSIONS_PER_REMOTE_ADDR, Integer.class))
+                .parallelBroadcastEnabled(Utils.getProperty(properties,
+                        TyrusWebSocketEngine.PARALLEL_BROADCAST_ENABLED, Boolean.class))
+                .tracingType(Utils.getProperty(properties, TyrusWebSocketEngine.TRACING_TYPE,
+                        DebugContext.TracingType.class, DebugContext.TracingType.OFF))
+                .tracingThreshold(Utils.getProperty(properties, TyrusWebSocketEngine.TRACING_THRESHOLD,
+                        DebugContext.TracingThreshold.class, DebugContext.TracingThreshold.TRACE))
+                .build();
+        this.engine = new DetachingEngine(tyrusEngine);
+    }
+
+    @Override
+    public void register(Class<?> endpointClass) throws DeploymentException {
+        engine.register(endpointClass, contextPath);
+    }
+
+    @Override
+    public void register(ServerEndpointConfig serverEndpointConfig) throws DeploymentException {
+        engine.register(serverEndpointConfig, contextPath);
+    }
+
+    @Override
+    public WebSocketEngine getWebSocketEngine() {
+        return engine;
+    }
+
+    @Override
+    public void start(String rootPath, int port) throws IOException, DeploymentException {
+        contextPath = rootPath;
+        String host = Utils.getProperty(properties, DetachingServerContainerFactory.HOST, String.class,
+                DetachingServerContainerFactory.DEFAULT_HOST);
+        server = new HttpServer();
+        NetworkListener listener = new NetworkListener(LISTENER_NAME, host, port);
+        server.addListener(listener);
+        configureTransport(listener);
+        // Tyrus sessions have their own idle timeout; a keep-alive timeout would also close detached connections.
+        listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
+        listener.registerAddOn((AddOn) (networkListener, builder) -> {
+            int httpFilter = builder.indexOfType(HttpServerFilter.class);
+            if (httpFilter >= 0) {
+                builder.add(httpFilter, new DetachingServerFilter(this, rootPath));
+            }
+        });
+        if (userListener != null) {
+            userListener.onApplicationInitialized(rootPath);
+        }
+        resources = new DetachResources();
+        server.start();
+        boundPort = listener.getPort();
+        super.start(rootPath, port);
+    }
+
+    private void configureTransport(NetworkListener listener) {
+        ThreadPoolConfig workers = Utils.getProperty(properties, GrizzlyServerContainer.WORKER_THREAD_POOL_CONFIG,
+                ThreadPoolConfig.class);
+        ThreadPoolConfig selectors = Utils.getProperty(properties, GrizzlyServerContainer.SELECTOR_THREAD_POOL_CONFIG,
+                ThreadPoolConfig.class);
+        if (workers == null && selectors == null) {
+            listener.getTransport().setIOStrategy(WorkerThreadIOStrategy.getInstance());
+            return;
+        }
+        TCPNIOTransportBuilder builder = TCPNIOTransportBuilder.newInstance();
+        if (workers != null) {
+            builder.setWorkerThreadPoolConfig(workers);
+        }
+        if (selectors != null) {
+            builder.setSelectorThreadPoolConfig(selectors);
+        }
+        builder.setIOStrategy(WorkerThreadIOStrategy.getInstance());
+        listener.setTransport(builder.build());
+    }
+
+    @Override
+    public int getPort() {
+        return boundPort > 0 ? boundPort : super.getPort();
+    }
+
+    @Override
+    public void stop() {
+        super.stop();
+        if (server != null) {
+            server.shutdownNow();
+        }
+        if (resources != null) {
+            resources.close();
+        }
+        if (userListener != null) {
+            userListener.onApplicationDestroyed();
+        }
+    }
+
+    @Override
+    public Map<String, Object> getProperties() {
+        return properties;
+    }
+
+    /** Turns each upgraded connection into a {@link DetachableConnection}. */
+    private final class DetachingEngine implements WebSocketEngine {
+        private final WebSocketEngine tyrus;
+
+        DetachingEngine(WebSocketEngine tyrus) {
+            this.tyrus = tyrus;
+        }
+
+        @Override
+        public UpgradeInfo upgrade(UpgradeRequest request, UpgradeResponse response) {
+            UpgradeInfo info = tyrus.upgrade(request, response);
+            if (info.getStatus() != UpgradeStatus.SUCCESS) {
+                return info;
+            }
+            return new UpgradeInfo() {
+                @Override
+                public UpgradeStatus getStatus() {
+                    return UpgradeStatus.SUCCESS;
+                }
+
+                @Override
+                public Connection createConnection(Writer writer, Connection.CloseListener closeListener) {
+                    return DetachableConnection.open(info, writer, closeListener,
+                            DetachingServerFilter.currentTransport(), resources);
+                }
+            };
+        }
+
+        @Override
+        public void register(Class<?> endpointClass, String contextPath) throws DeploymentException {
+            tyrus.register(endpointClass, contextPath);
+        }
+
+        @Override
+        public void register(ServerEndpointConfig serverConfig, String contextPath) throws DeploymentException {
+            tyrus.register(serverConfig, contextPath);
+        }
+    }
+
+    /** The threads a server's detaches share: one for deadlines, one loop for detached connections' I/O. */
+    static final class DetachResources implements AutoCloseable {
+        final ScheduledThreadPoolExecutor timer;
+        final IoLoop ioLoop;
+
+        DetachResources() throws IOException {
+            timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+                Thread thread = new Thread(runnable, "wsdetach-deadlines");
+                thread.setDaemon(true);
+                return thread;
+            });
+            timer.setRemoveOnCancelPolicy(true);
+            ioLoop = new IoLoop("wsdetach-io");
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+            ioLoop.close();
+            try {
+                timer.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package org.wsdetach.tyrus;
+
+import org.glassfish.tyrus.core.monitoring.ApplicationEventListener;
+import org.glassfish.tyrus.core.monitoring.EndpointEventListener;
+import org.glassfish.tyrus.core.monitoring.MessageEventListener;
+import org.wsdetach.DetachHandler;
+import org.wsdetach.DetachOnPeerClose;
+
+import java.lang.reflect.InvocationTargetException;
+
+/**
+ * Learns which session runs on which {@link DetachableConnection}, through Tyrus' monitoring listener:
+ * Tyrus reports a session as opened inside the handshake's {@code createConnection}, before
+ * {@code @OnOpen}, on the thread that {@link DetachableConnection#opening()} knows. Events are passed on
+ * to the application's own listener, if it configured one.
+ */
+final class SessionTracker implements ApplicationEventListener {
+
+    private final ApplicationEventListener next;
+
+    SessionTracker(ApplicationEventListener next) {
+        this.next = next == null ? ApplicationEventListener.NO_OP : next;
+    }
+
+    @Override
+    public void onApplicationInitialized(String applicationName) {
+        next.onApplicationInitialized(applicationName);
+    }
+
+    @Override
+    public void onApplicationDestroyed() {
+        next.onApplicationDestroyed();
+    }
+
+    @Override
+    public EndpointEventListener onEndpointRegistered(String endpointPath, Class<?> endpointClass) {
+        EndpointEventListener endpointNext = next.onEndpointRegistered(endpointPath, endpointClass);
+        DetachOnPeerClose declared = endpointClass.getAnnotation(DetachOnPeerClose.class);
+        return new EndpointEventListener() {
+            @Override
+            public MessageEventListener onSessionOpened(String sessionId) {
+                DetachableConnection connection = DetachableConnection.opening();
+                if (connection != null) {
+                    TyrusDetachProvider.register(sessionId, connection);
+                    if (declared != null) {
+                        connection.detachOnPeerClose(newHandler(declared.value()));
+                    }
+                }
+                return endpointNext.onSessionOpened(sessionId);
+            }
+
+            @Override
+            public void onSessionClosed(String sessionId) {
+                TyrusDetachProvider.unregister(sessionId);
+                endpointNext.onSessionClosed(sessionId);
+            }
+
+            @Override
+            public void onError(String sessionId, Throwable t) {
+                endpointNext.onError(sessionId, t);
+            }
+        };
+    }
+
+    @Override
+    public void onEndpointUnregistered(String endpointPath) {
+        next.onEndpointUnregistered(endpointPath);
+    }
+
+    private static DetachHandler newHandler(Class<? extends DetachHandler> type) {
+        try {
+            return type.getConstructor().newInstance();
+        } catch (InvocationTargetException e) {
+            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName() + " failed", e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName()
+                    + " needs a public no-argument constructor", e);
+        }
+    }
+}

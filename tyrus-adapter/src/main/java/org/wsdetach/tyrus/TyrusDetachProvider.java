@@ -1,0 +1,62 @@
+package org.wsdetach.tyrus;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.Session;
+import org.glassfish.tyrus.core.TyrusSession;
+import org.wsdetach.DetachHandler;
+import org.wsdetach.DetachedConnection;
+import org.wsdetach.spi.DetachProvider;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Detaches sessions served by {@link DetachingServerContainerFactory}'s containers. Found by
+ * {@link java.util.ServiceLoader}; applications do not use it directly.
+ *
+ * <p>{@link DetachedConnection#unwrap} offers the {@link java.nio.channels.SocketChannel} and the Grizzly
+ * {@code org.glassfish.grizzly.Connection}.
+ */
+public final class TyrusDetachProvider implements DetachProvider {
+
+    /** Tyrus session ids are UUIDs, unique across the containers of a JVM. */
+    private static final Map<String, DetachableConnection> SESSIONS = new ConcurrentHashMap<>();
+
+    static void register(String sessionId, DetachableConnection connection) {
+        SESSIONS.put(sessionId, connection);
+    }
+
+    static void unregister(String sessionId) {
+        SESSIONS.remove(sessionId);
+    }
+
+    @Override
+    public boolean supports(Session session) {
+        return session instanceof TyrusSession;
+    }
+
+    @Override
+    public CompletableFuture<DetachedConnection> detach(Session session, CloseReason closeReason, Duration timeout,
+                                                        DetachHandler handler) {
+        return connectionOf(session).detach(closeReason, timeout, handler);
+    }
+
+    @Override
+    public void detachOnPeerClose(Session session, DetachHandler handler) {
+        connectionOf(session).detachOnPeerClose(handler);
+    }
+
+    private static DetachableConnection connectionOf(Session session) {
+        DetachableConnection connection = SESSIONS.get(session.getId());
+        if (connection != null) {
+            return connection;
+        }
+        if (!session.isOpen()) {
+            throw new IllegalStateException("session " + session.getId() + " is not open");
+        }
+        throw new UnsupportedOperationException("session " + session.getId()
+                + " is not served by a wsdetach container: is wsdetach-tyrus on the server's classpath?");
+    }
+}
