@@ -1,0 +1,75 @@
+package org.wsdetach.it;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.wsdetach.DetachedConnection;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/** Starts the container's server for each test and offers the helpers the suites share. */
+abstract class ConformanceBase {
+
+    static final String CLIENT_CLOSE_1000 = RawPeer.clientFrame(0x8, "03e8");
+    static final String HELLO = RawPeer.ascii("hello");
+
+    ServerFixture.RunningServer server;
+
+    /** The container under test. */
+    protected abstract ServerFixture fixture();
+
+    @BeforeEach
+    void startServer() throws Exception {
+        Probe.reset();
+        server = fixture().start(Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class);
+    }
+
+    @AfterEach
+    void stopServer() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    RawPeer peer(String path) throws IOException {
+        return RawPeer.connect(server.uri(path));
+    }
+
+    static byte[] read(DetachedConnection connection, int length) throws Exception {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        while (buffer.hasRemaining()) {
+            int n = connection.read(buffer).get(10, TimeUnit.SECONDS);
+            if (n < 0) {
+                throw new IOException("end of stream after " + buffer.position() + " of " + length + " bytes");
+            }
+        }
+        return buffer.array();
+    }
+
+    static String readText(DetachedConnection connection, int length) throws Exception {
+        return new String(read(connection, length), StandardCharsets.UTF_8);
+    }
+
+    /** Reads until the end of the stream; fails on more than {@code limit} bytes. */
+    static int readToEnd(DetachedConnection connection, int limit) throws Exception {
+        ByteBuffer buffer = ByteBuffer.allocate(limit + 1);
+        int total = 0;
+        int n;
+        while ((n = connection.read(buffer).get(10, TimeUnit.SECONDS)) >= 0) {
+            total += n;
+            if (!buffer.hasRemaining()) {
+                throw new IOException("more than " + limit + " bytes before the end of stream");
+            }
+        }
+        return total;
+    }
+
+    static void write(DetachedConnection connection, String text) throws Exception {
+        ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        while (buffer.hasRemaining()) {
+            connection.write(buffer).get(10, TimeUnit.SECONDS);
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package org.wsdetach.it;
+
+import jakarta.websocket.ClientEndpoint;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import jakarta.websocket.ContainerProvider;
+import jakarta.websocket.OnClose;
+import jakarta.websocket.Session;
+import jakarta.websocket.WebSocketContainer;
+import org.junit.jupiter.api.Test;
+import org.wsdetach.Detach;
+import org.wsdetach.DetachedConnection;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.wsdetach.it.RawPeer.ascii;
+import static org.wsdetach.it.RawPeer.clientFrame;
+import static org.wsdetach.it.RawPeer.clientText;
+
+/**
+ * Sessions that never detach, peers nobody here wrote, resources over many detaches, and the detached
+ * connection's flow control.
+ */
+abstract class ConnectionConformance extends ConformanceBase {
+
+    static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
+
+    /** The bytes a peer receives, handshake included, when it plays {@code script} against {@code target}. */
+    interface Script {
+        void play(RawPeer peer) throws Exception;
+    }
+
+    private byte[] wire(ServerFixture.RunningServer target, Script script) throws Exception {
+        try (RawPeer peer = RawPeer.connect(target.uri("/probe"))) {
+            script.play(peer);
+            byte[] response = peer.handshakeResponse();
+            byte[] rest = peer.readUntilClosed();
+            byte[] all = new byte[response.length + rest.length];
+            System.arraycopy(response, 0, all, 0, response.length);
+            System.arraycopy(rest, 0, all, response.length, rest.length);
+            return all;
+        }
+    }
+
+    private void assertSameWireAsStock(Script script) throws Exception {
+        byte[] withDetach = wire(server, script);
+        Probe.awaitClose();
+        byte[] stock;
+        try (ServerFixture.RunningServer plain = fixture().startStock(Probe.ProbeEndpoint.class)) {
+            stock = wire(plain, script);
+            Probe.awaitClose();
+        }
+        assertThat(RawPeer.hexOf(withDetach)).isEqualTo(RawPeer.hexOf(stock));
+    }
+
+    @Test
+    void aSessionWithoutHandlerBehavesAsStockOnTheWire() throws Exception {
+        assertSameWireAsStock(peer -> peer.writeHex(clientText("echo:hi") + clientFrame(0x9, ascii("p"))
+                + clientFrame(0x2, "0102") + CLIENT_CLOSE_1000));
+    }
+
+    @Test
+    void aSessionClosedByTheServerBehavesAsStockOnTheWire() throws Exception {
+        Probe.onText = s -> s.close(new CloseReason(CloseCodes.GOING_AWAY, "later"));
+        assertSameWireAsStock(peer -> {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo("8807" + "03e9" + ascii("later"));
+            peer.writeHex(CLIENT_CLOSE_1000);
+        });
+    }
+
+    @Test
+    void bytesBehindACloseFrameOfASessionWithoutHandlerMeetStockTreatment() throws Exception {
+        assertSameWireAsStock(peer -> peer.writeHex(CLIENT_CLOSE_1000 + HELLO));
+    }
+
+    @Test
+    void theJdkClientAsPeerGetsTheCloseAndTheHandlerSeesItsEndOfStream() throws Exception {
+        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+        CompletableFuture<String> jdkSawClose = new CompletableFuture<>();
+        WebSocket webSocket = HttpClient.newHttpClient().newWebSocketBuilder()
+                .buildAsync(server.uri("/probe"), new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+                        jdkSawClose.complete(statusCode + " " + reason);
+                        return null;
+                    }
+                }).get(10, TimeUnit.SECONDS);
+        webSocket.sendText("go", true);
+        DetachedConnection connection = Probe.awaitHanded();
+        assertThat(jdkSawClose.get(10, TimeUnit.SECONDS)).isEqualTo("1000 bye");
+        assertThat(readToEnd(connection, 0)).isZero();
+        connection.close();
+    }
+
+    @ClientEndpoint
+    public static class TyrusClient {
+        final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
+
+        @OnClose
+        public void onClose(CloseReason reason) {
+            closed.complete(reason);
+        }
+    }
+
+    @Test
+    void theStockTyrusClientAsPeerInBothDirections() throws Exception {
+        WebSocketContainer client = ContainerProvider.getWebSocketContainer();
+
+        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+        TyrusClient serverDetaches = new TyrusClient();
+        Session first = client.connectToServer(serverDetaches, server.uri("/probe"));
+        first.getBasicRemote().sendText("go");
+        DetachedConnection detachedByUs = Probe.awaitHanded();
+        assertThat(serverDetaches.closed.get(10, TimeUnit.SECONDS).getReasonPhrase()).isEqualTo("bye");
+        assertThat(endOfStreamOrReset(detachedByUs)).isTrue();
+        detachedByUs.close();
+
+        Probe.reset();
+        TyrusClient clientCloses = new TyrusClient();
+        Session second = client.connectToServer(clientCloses, server.uri("/declared"));
+        second.close(new CloseReason(CloseCodes.NORMAL_CLOSURE, "client done"));
+        DetachedConnection detachedByPeer = Probe.awaitHanded();
+        assertThat(detachedByPeer.peerCloseReason().getReasonPhrase()).isEqualTo("client done");
+        assertThat(endOfStreamOrReset(detachedByPeer)).isTrue();
+        detachedByPeer.close();
+    }
+
+    /** A peer that does not detach closes TCP after the close frames: a read ends, one way or the other. */
+    private static boolean endOfStreamOrReset(DetachedConnection connection) throws Exception {
+        try {
+            return connection.read(ByteBuffer.allocate(1)).get(10, TimeUnit.SECONDS) == -1;
+        } catch (ExecutionException e) {
+            return e.getCause() instanceof IOException;
+        }
+    }
+
+    @Test
+    void aThousandDetachesLeakNoThreadsNorConnections() throws Exception {
+        try (ServerFixture.RunningServer echo = fixture().start(Probe.EchoEndpoint.class)) {
+            for (int i = 0; i < 50; i++) {
+                detachAndEcho(echo);
+            }
+            int threadsBefore = Thread.activeCount();
+            long descriptorsBefore = openDescriptors();
+            for (int i = 0; i < 1000; i++) {
+                detachAndEcho(echo);
+            }
+            assertThat(Thread.activeCount()).isLessThanOrEqualTo(threadsBefore + 2);
+            if (descriptorsBefore >= 0) {
+                assertThat(openDescriptors()).isLessThanOrEqualTo(descriptorsBefore + 10);
+            }
+            try (RawPeer witness = RawPeer.connect(echo.uri("/echo"))) {
+                witness.writeHex(clientText("still alive"));
+                assertThat(witness.readFrameHex()).isEqualTo("810b" + ascii("still alive"));
+            }
+        }
+    }
+
+    private static void detachAndEcho(ServerFixture.RunningServer echo) throws Exception {
+        try (RawPeer peer = RawPeer.connect(echo.uri("/echo"))) {
+            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+            peer.shutdownOutput();
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+            assertThat(RawPeer.hexOf(peer.readToEnd(5))).isEqualTo(HELLO);
+        }
+    }
+
+    private static long openDescriptors() throws IOException {
+        Path fds = Path.of("/proc/self/fd");
+        if (!Files.isDirectory(fds)) {
+            return -1;
+        }
+        try (var list = Files.list(fds)) {
+            return list.count();
+        }
+    }
+
+    @Test
+    void aHandlerThatDoesNotReadStopsThePeerInsteadOfBeingBuffered() throws Exception {
+        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+        int total = 64 << 20;
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            peer.readFrameHex();
+            peer.writeHex(CLIENT_CLOSE_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            Future<?> flood = writer.submit(() -> {
+                byte[] chunk = new byte[1 << 16];
+                for (int sent = 0; sent < total; sent += chunk.length) {
+                    peer.write(chunk);
+                }
+                return null;
+            });
+            // Nobody reads: the peer must be held back by TCP long before 64 MiB are out.
+            assertThatThrownBy(() -> flood.get(1, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+            long received = 0;
+            while (received < total) {
+                buffer.clear();
+                int n = connection.read(buffer).get(10, TimeUnit.SECONDS);
+                assertThat(n).isPositive();
+                received += n;
+            }
+            flood.get(10, TimeUnit.SECONDS);
+            assertThat(received).isEqualTo(total);
+            connection.close();
+        } finally {
+            writer.shutdownNow();
+        }
+    }
+}

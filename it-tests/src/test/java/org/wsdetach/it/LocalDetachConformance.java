@@ -1,0 +1,442 @@
+package org.wsdetach.it;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import jakarta.websocket.Session;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.wsdetach.Detach;
+import org.wsdetach.DetachedConnection;
+
+import java.lang.reflect.Proxy;
+import java.net.ProtocolException;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.wsdetach.it.RawPeer.ascii;
+import static org.wsdetach.it.RawPeer.clientFrame;
+import static org.wsdetach.it.RawPeer.clientText;
+
+/** Detaches started by the endpoint ({@link Detach#detach}), against a byte-level peer. */
+abstract class LocalDetachConformance extends ConformanceBase {
+
+    static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
+    static final String SERVER_CLOSE_BYE = "8805" + "03e8" + ascii("bye");
+
+    /** The future the endpoint's detach returned, once it has run. */
+    final CompletableFuture<CompletableFuture<DetachedConnection>> stage = new CompletableFuture<>();
+    final AtomicReference<Session> session = new AtomicReference<>();
+
+    /** On the text message "go", the endpoint detaches with {@code reason} and {@code timeout}. */
+    void detachOnGo(CloseReason reason, Duration timeout) {
+        Probe.onText = s -> {
+            session.set(s);
+            stage.complete(Detach.detach(s, reason, timeout, Probe.HAND_TO_TEST));
+        };
+    }
+
+    CompletableFuture<DetachedConnection> awaitStage() throws Exception {
+        return stage.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void exchangesCloseFramesThenHandsOverTheLiveConnection() throws Exception {
+        detachOnGo(BYE, Detach.DEFAULT_TIMEOUT);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            write(connection, "world");
+            assertThat(peer.readHex(5)).isEqualTo(ascii("world"));
+            assertThat(awaitStage().get(10, TimeUnit.SECONDS)).isSameAs(connection);
+            assertThat(connection.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+            assertThat(connection.getRemoteAddress()).isEqualTo(peer.socket().getLocalSocketAddress());
+
+            connection.close();
+            assertThat(peer.readToEnd(0)).isEmpty();
+        }
+        CloseReason closed = Probe.awaitClose();
+        assertThat(closed.getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+        assertThat(closed.getReasonPhrase()).isEqualTo("bye");
+        assertThat(session.get().isOpen()).isFalse();
+    }
+
+    @Test
+    void messagesSentBeforeTheDetachGoOutBeforeTheCloseFrame() throws Exception {
+        Probe.onText = s -> {
+            s.getBasicRemote().sendText("one");
+            s.getAsyncRemote().sendText("two");
+            Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+        };
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo("8103" + ascii("one"));
+            assertThat(peer.readFrameHex()).isEqualTo("8103" + ascii("two"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.writeHex(CLIENT_CLOSE_1000);
+            Probe.awaitHanded().close();
+        }
+    }
+
+    @Test
+    void framesBetweenOurCloseAndThePeersAreDiscardedAndPingsGetNoPong() throws Exception {
+        detachOnGo(BYE, Detach.DEFAULT_TIMEOUT);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.writeHex(clientText("late text")
+                    + clientFrame(0x2, "00ff00ff")                       // binary
+                    + "0182 00000000 6162" + "8082 00000000 6364"        // fragmented text "ab" + "cd"
+                    + clientFrame(0x9, ascii("ping?"))                   // ping: no pong after our close
+                    + clientFrame(0xA, "")                               // unsolicited pong
+                    + CLIENT_CLOSE_1000 + HELLO);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            write(connection, "!");
+            // The first byte after our close frame is the handler's: no pong, no echo of the discarded frames.
+            assertThat(peer.readHex(1)).isEqualTo(ascii("!"));
+            connection.close();
+        }
+    }
+
+    @Test
+    void thePeersCloseFrameMaySplitAtAnyByte() throws Exception {
+        byte[] closeAndRaw = RawPeer.hex(CLIENT_CLOSE_1000 + HELLO);
+        for (int split = 1; split < closeAndRaw.length; split++) {
+            Probe.reset();
+            Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+            try (RawPeer peer = peer("/probe")) {
+                peer.writeHex(clientText("go"));
+                assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+                peer.write(java.util.Arrays.copyOfRange(closeAndRaw, 0, split));
+                peer.write(java.util.Arrays.copyOfRange(closeAndRaw, split, closeAndRaw.length));
+                DetachedConnection connection = Probe.awaitHanded();
+                assertThat(readText(connection, 5)).as("split at %d", split).isEqualTo("hello");
+                connection.close();
+            }
+        }
+    }
+
+    @Test
+    void thePeersCloseFrameMayArriveOneByteAtATime() throws Exception {
+        detachOnGo(BYE, Detach.DEFAULT_TIMEOUT);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeBytewise(RawPeer.hex(clientText("go")));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.writeBytewise(RawPeer.hex(clientFrame(0x8, "03e8" + ascii("ok")) + HELLO));
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            assertThat(connection.peerCloseReason().getReasonPhrase()).isEqualTo("ok");
+            connection.close();
+        }
+    }
+
+    @Test
+    void anAbsentStatusSendsAnEmptyClosePayload() throws Exception {
+        detachOnGo(new CloseReason(CloseCodes.NO_STATUS_CODE, ""), Detach.DEFAULT_TIMEOUT);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo("8800");
+            peer.writeHex(clientFrame(0x8, ""));
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(connection.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NO_STATUS_CODE);
+            connection.close();
+        }
+    }
+
+    @Test
+    void aReasonOf123BytesIsSentWhole() throws Exception {
+        String reason = "r".repeat(123);
+        detachOnGo(new CloseReason(CloseCodes.GOING_AWAY, reason), Detach.DEFAULT_TIMEOUT);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo("887d" + "03e9" + ascii(reason));
+            peer.writeHex(CLIENT_CLOSE_1000);
+            Probe.awaitHanded().close();
+        }
+    }
+
+    static Stream<CloseReason> invalidCloseReasons() {
+        return Stream.concat(
+                IntStream.of(0, 999, 1004, 1006, 1015, 1016, 2999, 5000).mapToObj(code -> new CloseReason(() -> code, "")),
+                Stream.of(new CloseReason(CloseCodes.NO_STATUS_CODE, "a reason needs a status"),
+                        // CloseReason refuses to be built with 124 bytes; a subclass stands for one that does not.
+                        new CloseReason(CloseCodes.NORMAL_CLOSURE, "") {
+                            @Override
+                            public String getReasonPhrase() {
+                                return "r".repeat(124);
+                            }
+                        }));
+    }
+
+    @ParameterizedTest
+    @MethodSource("invalidCloseReasons")
+    void anInvalidCloseReasonIsRejectedBeforeAnythingIsSent(CloseReason invalid) throws Exception {
+        CompletableFuture<Throwable> rejected = new CompletableFuture<>();
+        Probe.onText = s -> {
+            try {
+                Detach.detach(s, invalid, Probe.HAND_TO_TEST);
+                rejected.complete(null);
+            } catch (IllegalArgumentException expected) {
+                rejected.complete(expected);
+                s.getBasicRemote().sendText("still open");
+            }
+        };
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(rejected.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalArgumentException.class);
+            // The first frame the peer gets is the message sent after the rejection: nothing went out before it.
+            assertThat(peer.readFrameHex()).isEqualTo("810a" + ascii("still open"));
+        }
+        assertThat(Probe.handed).isNotDone();
+    }
+
+    @Test
+    void aZeroTimeoutFailsUnlessThePeersCloseIsAlreadyHere() throws Exception {
+        detachOnGo(BYE, Duration.ZERO);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            assertThatThrownBy(() -> awaitStage().get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TimeoutException.class);
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        assertThat(Probe.handed).isNotDone();
+    }
+
+    @Test
+    void aZeroTimeoutSucceedsWhenThePeersCloseCameWithTheMessage() throws Exception {
+        detachOnGo(BYE, Duration.ZERO);
+        try (RawPeer peer = peer("/probe")) {
+            // One write, one segment: the close frame is already read when @OnMessage detaches.
+            peer.writeHex(clientText("go") + CLIENT_CLOSE_1000 + HELLO);
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            connection.close();
+        }
+    }
+
+    @Test
+    void aSilentPeerTimesOutAndTheConnectionIsClosed() throws Exception {
+        Duration timeout = Duration.ofMillis(300);
+        detachOnGo(BYE, timeout);
+        try (RawPeer peer = peer("/probe")) {
+            long start = System.nanoTime();
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            assertThatThrownBy(() -> awaitStage().get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TimeoutException.class);
+            long elapsed = System.nanoTime() - start;
+            assertThat(elapsed).isBetween(timeout.toNanos(), TimeUnit.SECONDS.toNanos(10));
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        assertThat(Probe.handed).isNotDone();
+    }
+
+    @Test
+    void noDeadlineWaitsPastAnyDefault() throws Exception {
+        detachOnGo(BYE, Detach.NO_DEADLINE);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            // Time passing is the point here: the detach must still be waiting after it.
+            assertThatThrownBy(() -> awaitStage().get(1, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
+            peer.writeHex(CLIENT_CLOSE_1000);
+            assertThat(awaitStage().get(10, TimeUnit.SECONDS)).isSameAs(Probe.awaitHanded());
+            Probe.awaitHanded().close();
+        }
+    }
+
+    @Test
+    void aResetWhileWaitingFailsWithSocketException() throws Exception {
+        detachOnGo(BYE, Detach.NO_DEADLINE);
+        RawPeer peer = peer("/probe");
+        peer.writeHex(clientText("go"));
+        assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+        peer.reset();
+        assertThatThrownBy(() -> awaitStage().get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SocketException.class);
+        assertThat(Probe.handed).isNotDone();
+    }
+
+    @Test
+    void anEndOfStreamWithoutCloseFrameFailsWithSocketException() throws Exception {
+        detachOnGo(BYE, Detach.NO_DEADLINE);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.shutdownOutput();
+            assertThatThrownBy(() -> awaitStage().get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SocketException.class);
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "8881 00000000 03",                 // close payload of one byte
+            "8882 00000000 03ed",               // status 1005 on the wire
+            "8882 00000000 03e7",               // status 999
+            "8884 00000000 03e8 c328",          // reason that is not UTF-8
+            "89fe 007e 00000000",               // ping longer than 125 bytes
+            "0900 00000000",                    // fragmented ping
+            "8380 00000000",                    // reserved opcode 3
+            "8802 03e8",                        // unmasked client frame
+    })
+    void aMalformedFrameWhileWaitingFailsWithProtocolException(String frame) throws Exception {
+        detachOnGo(BYE, Detach.NO_DEADLINE);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.writeHex(frame + HELLO);
+            assertThatThrownBy(() -> awaitStage().get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ProtocolException.class);
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        assertThat(Probe.handed).isNotDone();
+    }
+
+    @Test
+    void cancellingTheFutureAbandonsTheDetachAndClosesTheConnection() throws Exception {
+        detachOnGo(BYE, Detach.NO_DEADLINE);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            assertThat(awaitStage().cancel(false)).isTrue();
+            assertThat(peer.readUntilClosed()).isEmpty();
+            assertThatThrownBy(() -> awaitStage().get()).isInstanceOf(CancellationException.class);
+        }
+        assertThat(Probe.handed).isNotDone();
+    }
+
+    @Test
+    void aSessionDetachesOnceOnly() throws Exception {
+        CompletableFuture<Throwable> second = new CompletableFuture<>();
+        Probe.onText = s -> {
+            Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+            try {
+                Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+                second.complete(null);
+            } catch (IllegalStateException expected) {
+                second.complete(expected);
+            }
+        };
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(second.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class);
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.writeHex(CLIENT_CLOSE_1000);
+            Probe.awaitHanded().close();
+        }
+    }
+
+    @Test
+    void aClosedSessionCannotDetach() throws Exception {
+        Probe.onText = s -> {
+            session.set(s);
+            s.close();
+        };
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            Probe.awaitClose();
+        }
+        assertThatThrownBy(() -> Detach.detach(session.get(), BYE, Probe.HAND_TO_TEST))
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> Detach.detachOnPeerClose(session.get(), Probe.HAND_TO_TEST))
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aSessionNoProviderKnowsIsUnsupported() {
+        Session foreign = (Session) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[]{Session.class},
+                (proxy, method, args) -> method.getName().equals("isOpen") ? Boolean.TRUE : null);
+        assertThatThrownBy(() -> Detach.detach(foreign, BYE, Probe.HAND_TO_TEST))
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> Detach.detachOnPeerClose(foreign, Probe.HAND_TO_TEST))
+                .isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void aDetachFromOnOpenClosesTheSessionAtOnce() throws Exception {
+        Probe.onOpen = s -> stage.complete(Detach.detach(s, BYE, Probe.HAND_TO_TEST));
+        try (RawPeer peer = peer("/probe")) {
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            assertThat(Probe.awaitClose().getReasonPhrase()).isEqualTo("bye");
+            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            connection.close();
+        }
+    }
+
+    @Test
+    void theDetachedSessionIsClosedOnceAndLeavesTheOpenSessions() throws Exception {
+        detachOnGo(BYE, Detach.DEFAULT_TIMEOUT);
+        CompletableFuture<Session> witness = new CompletableFuture<>();
+        try (RawPeer peer = peer("/probe"); RawPeer other = peer("/probe")) {
+            Probe.onText = s -> {
+                if (session.get() == null) {
+                    session.set(s);
+                    stage.complete(Detach.detach(s, BYE, Probe.HAND_TO_TEST));
+                } else {
+                    witness.complete(s);
+                }
+            };
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.writeHex(CLIENT_CLOSE_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+            assertThat(session.get().isOpen()).isFalse();
+            assertThat(Probe.openInOnClose.get(10, TimeUnit.SECONDS)).isFalse();
+
+            other.writeHex(clientText("go"));
+            assertThat(witness.get(10, TimeUnit.SECONDS).getOpenSessions())
+                    .containsExactly(witness.get()).doesNotContain(session.get());
+
+            write(connection, "x");
+            assertThat(peer.readHex(1)).isEqualTo(ascii("x"));
+            connection.close();
+            other.writeHex(CLIENT_CLOSE_1000);
+            Probe.awaitClose();
+        }
+        assertThat(Probe.closes).as("@OnClose ran once per session").isEmpty();
+    }
+
+    @Test
+    void theSessionIdleTimeoutDoesNotCloseADetachedConnection() throws Exception {
+        Probe.onOpen = s -> s.setMaxIdleTimeout(200);
+        detachOnGo(BYE, Detach.DEFAULT_TIMEOUT);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.writeHex(CLIENT_CLOSE_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            // Let several idle timeouts pass with no traffic: the peer must see neither bytes nor a close.
+            peer.socket().setSoTimeout(1000);
+            assertThatThrownBy(() -> peer.readExactly(1)).isInstanceOf(java.net.SocketTimeoutException.class);
+            peer.socket().setSoTimeout(RawPeer.TIMEOUT_MILLIS);
+            peer.write("ping".getBytes());
+            assertThat(readText(connection, 4)).isEqualTo("ping");
+            write(connection, "pong");
+            assertThat(peer.readHex(4)).isEqualTo(ascii("pong"));
+            connection.close();
+        }
+    }
+}

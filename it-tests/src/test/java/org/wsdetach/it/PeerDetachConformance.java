@@ -1,0 +1,128 @@
+package org.wsdetach.it;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import org.junit.jupiter.api.Test;
+import org.wsdetach.Detach;
+import org.wsdetach.DetachedConnection;
+
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.wsdetach.it.RawPeer.ascii;
+import static org.wsdetach.it.RawPeer.clientFrame;
+import static org.wsdetach.it.RawPeer.clientText;
+
+/** Detaches started by the peer's close frame ({@link Detach#detachOnPeerClose}), against a byte-level peer. */
+abstract class PeerDetachConformance extends ConformanceBase {
+
+    static final String REPLY_1000 = "8802" + "03e8";
+
+    void detachOnPeerCloseFromOnOpen() {
+        Probe.onOpen = s -> Detach.detachOnPeerClose(s, Probe.HAND_TO_TEST);
+    }
+
+    @Test
+    void thePeersCloseIsAnsweredAndTheConnectionHandedOver() throws Exception {
+        detachOnPeerCloseFromOnOpen();
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(RawPeer.clientText("echo:before"));
+            assertThat(peer.readFrameHex()).isEqualTo("810b" + ascii("echo:before"));
+            // Raw bytes right behind the close frame, before our reply: a peer that detached at once.
+            peer.writeHex(clientFrame(0x8, "03e8" + ascii("done")) + HELLO);
+            assertThat(peer.readFrameHex()).isEqualTo(REPLY_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            assertThat(connection.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+            assertThat(connection.peerCloseReason().getReasonPhrase()).isEqualTo("done");
+            write(connection, "world");
+            assertThat(peer.readHex(5)).isEqualTo(ascii("world"));
+            connection.close();
+            assertThat(peer.readToEnd(0)).isEmpty();
+        }
+        CloseReason closed = Probe.awaitClose();
+        assertThat(closed.getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+        assertThat(closed.getReasonPhrase()).isEqualTo("done");
+        assertThat(Probe.closes).isEmpty();
+    }
+
+    @Test
+    void anEndpointDeclaresItsHandlerWithTheAnnotation() throws Exception {
+        try (RawPeer peer = peer("/declared")) {
+            peer.writeHex(clientFrame(0x8, "0bb8") + HELLO);
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "0bb8");
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            assertThat(connection.peerCloseReason().getCloseCode().getCode()).isEqualTo(3000);
+            connection.close();
+        }
+        assertThat(Probe.awaitClose().getCloseCode().getCode()).isEqualTo(3000);
+    }
+
+    @Test
+    void aStatuslessCloseIsAnsweredWithoutStatus() throws Exception {
+        detachOnPeerCloseFromOnOpen();
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientFrame(0x8, "") + HELLO);
+            assertThat(peer.readFrameHex()).isEqualTo("8800");
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(connection.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NO_STATUS_CODE);
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            connection.close();
+        }
+    }
+
+    @Test
+    void theCloseFrameAndRawBytesMaySplitAtAnyByte() throws Exception {
+        byte[] stream = RawPeer.hex(clientText("echo:x") + CLIENT_CLOSE_1000 + HELLO);
+        for (int split = 1; split < stream.length; split++) {
+            Probe.reset();
+            detachOnPeerCloseFromOnOpen();
+            try (RawPeer peer = peer("/probe")) {
+                peer.write(Arrays.copyOfRange(stream, 0, split));
+                peer.write(Arrays.copyOfRange(stream, split, stream.length));
+                assertThat(peer.readFrameHex()).as("split at %d", split).isEqualTo("8106" + ascii("echo:x"));
+                assertThat(peer.readFrameHex()).as("split at %d", split).isEqualTo(REPLY_1000);
+                DetachedConnection connection = Probe.awaitHanded();
+                assertThat(readText(connection, 5)).as("split at %d", split).isEqualTo("hello");
+                connection.close();
+            }
+        }
+    }
+
+    @Test
+    void everyFrameMayArriveOneByteAtATime() throws Exception {
+        detachOnPeerCloseFromOnOpen();
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeBytewise(RawPeer.hex(clientText("echo:slow") + CLIENT_CLOSE_1000 + HELLO));
+            assertThat(peer.readFrameHex()).isEqualTo("8109" + ascii("echo:slow"));
+            assertThat(peer.readFrameHex()).isEqualTo(REPLY_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            connection.close();
+        }
+    }
+
+    @Test
+    void aMalformedCloseFrameFailsTheConnectionInsteadOfDetaching() throws Exception {
+        detachOnPeerCloseFromOnOpen();
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex("8881 00000000 03" + HELLO);
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03ea");
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.PROTOCOL_ERROR);
+        assertThat(Probe.handed).isNotDone();
+    }
+
+    @Test
+    void withoutAHandlerThePeersCloseClosesTheConnection() throws Exception {
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(CLIENT_CLOSE_1000);
+            assertThat(peer.readFrameHex()).isEqualTo(REPLY_1000);
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+        assertThat(Probe.handed).isNotDone();
+    }
+}

@@ -1,0 +1,186 @@
+package org.wsdetach.it;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.OnClose;
+import jakarta.websocket.OnError;
+import jakarta.websocket.OnMessage;
+import jakarta.websocket.OnOpen;
+import jakarta.websocket.Session;
+import jakarta.websocket.server.ServerEndpoint;
+import org.wsdetach.DetachHandler;
+import org.wsdetach.DetachOnPeerClose;
+import org.wsdetach.DetachedConnection;
+
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The suite's window into the server: container-neutral endpoints whose behaviour each test sets through
+ * static hooks, and which record what the container does to them. Tests run one at a time.
+ */
+final class Probe {
+
+    interface SessionAction {
+        void run(Session session) throws Exception;
+    }
+
+    static volatile SessionAction onOpen;
+    static volatile SessionAction onText;
+    static final BlockingQueue<CloseReason> closes = new LinkedBlockingQueue<>();
+    static final BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
+    static volatile CompletableFuture<DetachedConnection> handed = new CompletableFuture<>();
+    static volatile CompletableFuture<Set<Session>> openSessionsInOnClose = new CompletableFuture<>();
+    static volatile CompletableFuture<Boolean> openInOnClose = new CompletableFuture<>();
+
+    private Probe() {
+    }
+
+    static void reset() {
+        onOpen = session -> { };
+        onText = session -> { };
+        closes.clear();
+        errors.clear();
+        handed = new CompletableFuture<>();
+        openSessionsInOnClose = new CompletableFuture<>();
+        openInOnClose = new CompletableFuture<>();
+    }
+
+    /** The handler tests give to detach: it hands the connection to the test. */
+    static final DetachHandler HAND_TO_TEST = connection -> handed.complete(connection);
+
+    static DetachedConnection awaitHanded() throws Exception {
+        return handed.get(10, TimeUnit.SECONDS);
+    }
+
+    static CloseReason awaitClose() throws InterruptedException {
+        CloseReason reason = closes.poll(10, TimeUnit.SECONDS);
+        if (reason == null) {
+            throw new AssertionError("@OnClose did not run within 10 s");
+        }
+        return reason;
+    }
+
+    /**
+     * Records what it sees and runs the test's hooks. Annotations are not inherited, so each endpoint
+     * declares its own methods and delegates here.
+     */
+    static final class Recorder {
+        static void open(Session session) throws Exception {
+            onOpen.run(session);
+        }
+
+        static void text(Session session, String text) throws Exception {
+            if (text.startsWith("echo:")) {
+                session.getBasicRemote().sendText(text);
+                return;
+            }
+            onText.run(session);
+        }
+
+        static void close(Session session, CloseReason reason) {
+            openInOnClose.complete(session.isOpen());
+            closes.add(reason);
+        }
+    }
+
+    @ServerEndpoint("/probe")
+    public static class ProbeEndpoint {
+        @OnOpen
+        public void open(Session session) throws Exception {
+            Recorder.open(session);
+        }
+
+        @OnMessage
+        public void text(Session session, String text) throws Exception {
+            Recorder.text(session, text);
+        }
+
+        @OnClose
+        public void close(Session session, CloseReason reason) {
+            Recorder.close(session, reason);
+        }
+
+        @OnError
+        public void error(Throwable error) {
+            errors.add(error);
+        }
+    }
+
+    /** Every session detaches on the peer's close frame, declared with the annotation. */
+    @ServerEndpoint("/declared")
+    @DetachOnPeerClose(DeclaredHandler.class)
+    public static class DeclaredEndpoint {
+        @OnMessage
+        public void text(Session session, String text) throws Exception {
+            Recorder.text(session, text);
+        }
+
+        @OnClose
+        public void close(Session session, CloseReason reason) {
+            Recorder.close(session, reason);
+        }
+    }
+
+    /** Detaches on the peer's close and echoes raw bytes until the peer's end of stream. */
+    @ServerEndpoint("/echo")
+    @DetachOnPeerClose(EchoUntilEnd.class)
+    public static class EchoEndpoint {
+        @OnMessage
+        public String echo(String text) {
+            return text;
+        }
+    }
+
+    public static class EchoUntilEnd implements DetachHandler, java.nio.channels.CompletionHandler<Integer, Void> {
+        private final java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(64 * 1024);
+        private DetachedConnection connection;
+        private boolean writing;
+
+        @Override
+        public void onDetached(DetachedConnection detached) {
+            connection = detached;
+            connection.read(buffer, null, this);
+        }
+
+        @Override
+        public void completed(Integer n, Void unused) {
+            if (!writing && n < 0) {
+                close();
+                return;
+            }
+            if (!writing) {
+                buffer.flip();
+            }
+            writing = buffer.hasRemaining();
+            if (writing) {
+                connection.write(buffer, null, this);
+            } else {
+                buffer.clear();
+                connection.read(buffer, null, this);
+            }
+        }
+
+        @Override
+        public void failed(Throwable error, Void unused) {
+            close();
+        }
+
+        private void close() {
+            try {
+                connection.close();
+            } catch (java.io.IOException ignored) {
+                // Nothing more to do with a connection that fails to close.
+            }
+        }
+    }
+
+    public static class DeclaredHandler implements DetachHandler {
+        @Override
+        public void onDetached(DetachedConnection connection) {
+            handed.complete(connection);
+        }
+    }
+}

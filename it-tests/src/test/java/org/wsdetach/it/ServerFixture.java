@@ -1,0 +1,24 @@
+package org.wsdetach.it;
+
+import java.net.URI;
+
+/**
+ * What the conformance suite needs from a container: a server with detach support on 127.0.0.1 and an
+ * ephemeral port, and, for comparison, the same container without it. One implementation per container.
+ */
+interface ServerFixture {
+
+    /** Starts the container with detach support, serving {@code endpoints} at context "/". */
+    RunningServer start(Class<?>... endpoints) throws Exception;
+
+    /** Starts the container exactly as it is without wsdetach, serving {@code endpoints} at context "/". */
+    RunningServer startStock(Class<?>... endpoints) throws Exception;
+
+    interface RunningServer extends AutoCloseable {
+        /** The ws:// URI of {@code path} on this server. */
+        URI uri(String path);
+
+        @Override
+        void close();
+    }
+}

@@ -1,0 +1,54 @@
+package org.wsdetach.it;
+
+import org.glassfish.tyrus.container.grizzly.server.GrizzlyServerContainer;
+import org.glassfish.tyrus.server.Server;
+import org.glassfish.tyrus.server.TyrusServerContainer;
+import org.glassfish.tyrus.spi.ServerContainer;
+import org.wsdetach.tyrus.DetachingServerContainerFactory;
+
+import java.net.URI;
+import java.util.Map;
+
+/** Eclipse Tyrus on Grizzly: with wsdetach found through ServiceLoader, and Tyrus' own container. */
+final class TyrusFixture implements ServerFixture {
+
+    @Override
+    public RunningServer start(Class<?>... endpoints) throws Exception {
+        // Port -1 is how Tyrus' Server asks for an ephemeral port.
+        Server server = new Server("127.0.0.1", -1, "/", Map.of(DetachingServerContainerFactory.HOST, "127.0.0.1"),
+                endpoints);
+        server.start();
+        int port = server.getPort();
+        return new Running(port, server::stop);
+    }
+
+    @Override
+    public RunningServer startStock(Class<?>... endpoints) throws Exception {
+        ServerContainer container = new GrizzlyServerContainer().createContainer(Map.of());
+        for (Class<?> endpoint : endpoints) {
+            container.addEndpoint(endpoint);
+        }
+        container.start("/", 0);
+        return new Running(((TyrusServerContainer) container).getPort(), container::stop);
+    }
+
+    private static final class Running implements RunningServer {
+        private final int port;
+        private final Runnable stop;
+
+        Running(int port, Runnable stop) {
+            this.port = port;
+            this.stop = stop;
+        }
+
+        @Override
+        public URI uri(String path) {
+            return URI.create("ws://127.0.0.1:" + port + path);
+        }
+
+        @Override
+        public void close() {
+            stop.run();
+        }
+    }
+}
