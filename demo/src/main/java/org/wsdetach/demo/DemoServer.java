@@ -1,0 +1,59 @@
+package org.wsdetach.demo;
+
+import jakarta.websocket.DeploymentException;
+import org.glassfish.tyrus.server.Server;
+
+import java.net.URI;
+import java.util.Map;
+
+/** The demo's WebSocket server: {@link EchoEndpoint} at {@code /echo} on Tyrus, with wsdetach's adapter. */
+public final class DemoServer implements AutoCloseable {
+
+    /** The adapter's bind address; Tyrus' own Grizzly container always binds all interfaces. */
+    private static final String HOST_PROPERTY = "org.wsdetach.tyrus.host";
+    /** Tyrus reads port 0 as its default port, 8025, and -1 as "any free port". */
+    private static final int TYRUS_EPHEMERAL_PORT = -1;
+
+    private final String host;
+    private final Server server;
+
+    private DemoServer(String host, Server server) {
+        this.host = host;
+        this.server = server;
+    }
+
+    /**
+     * Starts a server that accepts connections when this method returns.
+     *
+     * @param host the address to bind, for example {@code 127.0.0.1}
+     * @param port the port to bind, or 0 for any free port
+     * @return the running server
+     * @throws DeploymentException if the server cannot start, for example because the port is taken
+     */
+    public static DemoServer start(String host, int port) throws DeploymentException {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        Server server = new Server(host, port == 0 ? TYRUS_EPHEMERAL_PORT : port, "/",
+                Map.of(HOST_PROPERTY, host), EchoEndpoint.class);
+        server.start();
+        return new DemoServer(host, server);
+    }
+
+    /** @return the bound port */
+    public int port() {
+        return server.getPort();
+    }
+
+    /** @return the endpoint's address, {@code ws://host:port/echo} */
+    public URI uri() {
+        String uriHost = host.contains(":") ? "[" + host + "]" : host;
+        return URI.create("ws://" + uriHost + ":" + port() + "/echo");
+    }
+
+    /** Stops the server. */
+    @Override
+    public void close() {
+        server.stop();
+    }
+}
