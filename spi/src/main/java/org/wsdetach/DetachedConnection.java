@@ -23,7 +23,9 @@ import java.util.Optional;
  *
  * <p><b>Threads.</b> The {@link AsynchronousByteChannel} rules apply: at most one read and one write
  * outstanding at a time. Completion handlers run on the thread that started the operation when it
- * completes at once, otherwise on a provider I/O thread; they must not block. The {@code Future}
+ * completes at once, otherwise on a provider I/O thread; they must not block. A handler may start the
+ * next operation from {@code completed}: the provider bounds how deeply completions nest on one stack.
+ * The {@code Future}
  * variants and {@link java.nio.channels.Channels#newInputStream}/{@link
  * java.nio.channels.Channels#newOutputStream} give blocking I/O to threads that may block.
  *

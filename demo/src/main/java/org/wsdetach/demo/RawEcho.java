@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.CompletionHandler;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Echoes the raw bytes of a detached connection until the peer half-closes, then half-closes too and
@@ -32,12 +31,6 @@ public final class RawEcho implements DetachHandler {
 
         private final DetachedConnection connection;
         private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
-        /*
-         * An operation may complete inside the read() or write() call that starts it, on the same stack.
-         * Starting the next one from the completion handler would then nest one level deeper per buffer,
-         * so the starter and the handler race for this flag: the loser of the race starts the next step.
-         */
-        private final AtomicBoolean handedOver = new AtomicBoolean();
         private boolean reading = true;
 
         Echo(DetachedConnection connection) {
@@ -45,15 +38,7 @@ public final class RawEcho implements DetachHandler {
         }
 
         void run() {
-            do {
-                handedOver.set(false);
-                if (reading) {
-                    buffer.clear();
-                    connection.read(buffer, null, this);
-                } else {
-                    connection.write(buffer, null, this);
-                }
-            } while (!handedOver.compareAndSet(false, true));
+            connection.read(buffer, null, this);
         }
 
         @Override
@@ -65,10 +50,14 @@ public final class RawEcho implements DetachHandler {
                 }
                 buffer.flip();
             }
-            // Writes may be partial: keep writing until the buffer is drained, only then read again.
+            // Writes may be partial: keep writing until the buffer is drained, only then read again. Starting
+            // the next operation from here is fine: the connection bounds how deep completions nest.
             reading = !buffer.hasRemaining();
-            if (!handedOver.compareAndSet(false, true)) {
-                run();
+            if (reading) {
+                buffer.clear();
+                connection.read(buffer, null, this);
+            } else {
+                connection.write(buffer, null, this);
             }
         }
 

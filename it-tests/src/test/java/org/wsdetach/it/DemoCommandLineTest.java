@@ -1,0 +1,74 @@
+package org.wsdetach.it;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.wsdetach.it.RawPeer.ascii;
+import static org.wsdetach.it.RawPeer.clientFrame;
+
+/** The demo's jar as the README runs it: the self-test, and the server command. */
+class DemoCommandLineTest {
+
+    static final Path JAR = Path.of("..", "demo", "target", "wsdetach-demo.jar");
+
+    private static Process java(String... args) throws Exception {
+        assertThat(JAR).as("built by the demo module's package phase").exists();
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = new java.util.ArrayList<>(List.of(javaBin.toString(), "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    @Test
+    void theSelfTestPasses() throws Exception {
+        Process process = java();
+        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(output.get(10, TimeUnit.SECONDS)).contains("server-detach", "client-detach").endsWith("PASS\n");
+        assertThat(process.exitValue()).isZero();
+    }
+
+    @Test
+    void theServerCommandAnnouncesItsAddressAndServesTheProtocol() throws Exception {
+        Process process = java("server", "--port", "0", "--host", "127.0.0.1");
+        try {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return lines.readLine();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).get(30, TimeUnit.SECONDS);
+            Matcher matcher = Pattern.compile("listening on ws://127\\.0\\.0\\.1:(\\d+)/echo").matcher(line);
+            assertThat(matcher.matches()).as(line).isTrue();
+            try (RawPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + matcher.group(1) + "/echo"))) {
+                peer.writeHex(clientFrame(0x8, "03e8") + ascii("raw"));
+                assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+                peer.shutdownOutput();
+                assertThat(peer.readToEnd(3)).isEqualTo("raw".getBytes(StandardCharsets.US_ASCII));
+            }
+        } finally {
+            process.destroy();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
