@@ -19,7 +19,7 @@ final class SelfTest {
     private static final long BULK_BYTES = 64L * 1024 * 1024;
     private static final long SHORT_BYTES = 1024;
     /** Single latencies vary with scheduling and the JIT: the median of many is what means something. */
-    private static final int SHORT_RUNS = 20;
+    private static final int SHORT_RUNS = 200;
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private SelfTest() {

@@ -1,0 +1,49 @@
+package org.wsdetach.it;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import org.glassfish.tyrus.spi.ServerContainerFactory;
+import org.junit.jupiter.api.Test;
+import org.wsdetach.Detach;
+import org.wsdetach.DetachedConnection;
+import org.wsdetach.tyrus.DetachingServerContainerFactory;
+
+import java.nio.channels.SocketChannel;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.wsdetach.it.RawPeer.clientText;
+
+/** What only the Tyrus adapter promises: how Tyrus finds it, and the native objects it exposes. */
+class TyrusAdapterTest extends ConformanceBase {
+
+    @Override
+    protected ServerFixture fixture() {
+        return new TyrusFixture();
+    }
+
+    @Test
+    void tyrusFindsTheDetachingContainerThroughServiceLoader() {
+        assertThat(ServerContainerFactory.createServerContainer(Map.of()).getClass().getName())
+                .isEqualTo("org.wsdetach.tyrus.DetachingServerContainer");
+        assertThat(new DetachingServerContainerFactory().createContainer(null)).isNotNull();
+    }
+
+    @Test
+    void aDetachedConnectionUnwrapsToItsSocketChannelAndGrizzlyConnection() throws Exception {
+        Probe.onText = s -> Detach.detach(s, new CloseReason(CloseCodes.NORMAL_CLOSURE, ""), Probe.HAND_TO_TEST);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            peer.readFrameHex();
+            peer.writeHex(CLIENT_CLOSE_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            SocketChannel channel = connection.unwrap(SocketChannel.class).orElseThrow();
+            assertThat(channel.getRemoteAddress()).isEqualTo(peer.socket().getLocalSocketAddress());
+            assertThat(connection.getLocalAddress()).isEqualTo(peer.socket().getRemoteSocketAddress());
+            assertThat(connection.unwrap(org.glassfish.grizzly.Connection.class)).isPresent();
+            assertThat(connection.unwrap(String.class)).isEmpty();
+            connection.close();
+            assertThat(channel.isOpen()).isFalse();
+        }
+    }
+}
