@@ -10,6 +10,7 @@ import jakarta.websocket.server.ServerEndpoint;
 import org.wsdetach.DetachHandler;
 import org.wsdetach.DetachOnPeerClose;
 import org.wsdetach.DetachedConnection;
+import org.wsdetach.demo.RawEcho;
 
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -124,56 +125,13 @@ final class Probe {
         }
     }
 
-    /** Detaches on the peer's close and echoes raw bytes until the peer's end of stream. */
+    /** Detaches on the peer's close and echoes raw bytes until the peer's end of stream, as the demo does. */
     @ServerEndpoint("/echo")
-    @DetachOnPeerClose(EchoUntilEnd.class)
+    @DetachOnPeerClose(RawEcho.class)
     public static class EchoEndpoint {
         @OnMessage
         public String echo(String text) {
             return text;
-        }
-    }
-
-    public static class EchoUntilEnd implements DetachHandler, java.nio.channels.CompletionHandler<Integer, Void> {
-        private final java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(64 * 1024);
-        private DetachedConnection connection;
-        private boolean writing;
-
-        @Override
-        public void onDetached(DetachedConnection detached) {
-            connection = detached;
-            connection.read(buffer, null, this);
-        }
-
-        @Override
-        public void completed(Integer n, Void unused) {
-            if (!writing && n < 0) {
-                close();
-                return;
-            }
-            if (!writing) {
-                buffer.flip();
-            }
-            writing = buffer.hasRemaining();
-            if (writing) {
-                connection.write(buffer, null, this);
-            } else {
-                buffer.clear();
-                connection.read(buffer, null, this);
-            }
-        }
-
-        @Override
-        public void failed(Throwable error, Void unused) {
-            close();
-        }
-
-        private void close() {
-            try {
-                connection.close();
-            } catch (java.io.IOException ignored) {
-                // Nothing more to do with a connection that fails to close.
-            }
         }
     }
 
