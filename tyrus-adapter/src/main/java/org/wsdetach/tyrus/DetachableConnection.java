@@ -2,6 +2,7 @@ package org.wsdetach.tyrus;
 
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.CloseReason.CloseCodes;
+import org.glassfish.grizzly.EmptyCompletionHandler;
 import org.glassfish.grizzly.Grizzly;
 import org.glassfish.grizzly.attributes.Attribute;
 import org.glassfish.grizzly.nio.NIOConnection;
@@ -128,7 +129,12 @@ final class DetachableConnection implements Connection, ReadHandler {
         tyrusReader = tyrusConnection.getReadHandler();
         tyrus = tyrusConnection;
         ATTRIBUTE.set(transport, this);
-        transport.addCloseListener((closeable, type) -> onTransportClosed());
+        transport.closeFuture().addCompletionHandler(new EmptyCompletionHandler<>() {
+            @Override
+            public void completed(org.glassfish.grizzly.CloseReason reason) {
+                onTransportClosed(reason);
+            }
+        });
         CloseReason detachedInOnOpen;
         synchronized (this) {
             // A detach from @OnOpen could not close Tyrus' session yet: it had none to close.
@@ -458,7 +464,7 @@ final class DetachableConnection implements Connection, ReadHandler {
         }
     }
 
-    private void onTransportClosed() {
+    private void onTransportClosed(org.glassfish.grizzly.CloseReason reason) {
         State before;
         synchronized (this) {
             before = state;
@@ -467,9 +473,9 @@ final class DetachableConnection implements Connection, ReadHandler {
             }
         }
         if (before == State.CLOSE_SENT || before == State.CLOSE_ARRIVING || before == State.HANDING_OVER) {
-            org.glassfish.grizzly.CloseReason reason = transport.getCloseReason();
-            fail(closedBeforePeerClose("connection closed (" + (reason == null ? "?" : reason.getType())
-                    + ") before the peer's close frame", reason == null ? null : reason.getCause()));
+            // Grizzly reports a reset as an end of stream: both are ECONNRESET here.
+            fail(closedBeforePeerClose("connection closed (" + reason.getType() + ") before the peer's close frame",
+                    reason.getCause()));
         }
     }
 

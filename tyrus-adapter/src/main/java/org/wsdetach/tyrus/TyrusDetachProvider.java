@@ -49,12 +49,13 @@ public final class TyrusDetachProvider implements DetachProvider {
     }
 
     private static DetachableConnection connectionOf(Session session) {
+        // Tyrus marks a session closed before it runs @OnClose and lets go of the connection.
+        if (!session.isOpen()) {
+            throw new IllegalStateException("session " + session.getId() + " is not open");
+        }
         DetachableConnection connection = SESSIONS.get(session.getId());
         if (connection != null) {
             return connection;
-        }
-        if (!session.isOpen()) {
-            throw new IllegalStateException("session " + session.getId() + " is not open");
         }
         throw new UnsupportedOperationException("session " + session.getId()
                 + " is not served by a wsdetach container: is wsdetach-tyrus on the server's classpath?");
