@@ -121,6 +121,9 @@ abstract class ConnectionConformance extends ConformanceBase {
     @Test
     void theStockTyrusClientAsPeerInBothDirections() throws Exception {
         WebSocketContainer client = ContainerProvider.getWebSocketContainer();
+        // Tyrus' client shuts its executors down when its last session closes, even while a sendText on that
+        // session is still returning; an idle session keeps them up.
+        Session keeper = client.connectToServer(new TyrusClient(), server.uri("/probe"));
 
         Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
         TyrusClient serverDetaches = new TyrusClient();
@@ -139,6 +142,7 @@ abstract class ConnectionConformance extends ConformanceBase {
         assertThat(detachedByPeer.peerCloseReason().getReasonPhrase()).isEqualTo("client done");
         assertThat(endOfStreamOrReset(detachedByPeer)).isTrue();
         detachedByPeer.close();
+        keeper.close();
     }
 
     /** A peer that does not detach closes TCP after the close frames: a read ends, one way or the other. */
