@@ -71,6 +71,7 @@ final class DetachableConnection implements Connection, ReadHandler {
 
     private volatile Connection tyrus;
     private volatile ReadHandler tyrusReader;
+    /** Changed under this lock; read without it on the reading path, which acts on it under the lock. */
     private volatile State state = State.OPEN;
     private volatile boolean trackingLost;
     private volatile Thread reader;
