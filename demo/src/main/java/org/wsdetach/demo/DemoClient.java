@@ -154,6 +154,9 @@ public final class DemoClient implements Closeable {
             throw new IllegalArgumentException("rawBytes must be at least 1: " + rawBytes);
         }
         long seed = RANDOM.nextLong();
+        // Both streams cost a megabyte of random bytes: made before the clock starts.
+        RepeatingRandomBytes source = new RepeatingRandomBytes(seed);
+        RepeatingRandomBytes expected = new RepeatingRandomBytes(seed);
         long start = System.nanoTime();
         if (mode == Mode.SERVER_DETACH) {
             sendText("detach");
@@ -164,7 +167,7 @@ public final class DemoClient implements Closeable {
         }
         long echoStart = System.nanoTime();
         FutureTask<Void> sending = new FutureTask<>(() -> {
-            sendRaw(rawBytes, seed);
+            sendRaw(rawBytes, source);
             return null;
         });
         Thread sender = new Thread(sending, "demo-client-sender");
@@ -177,7 +180,6 @@ public final class DemoClient implements Closeable {
                 throw new ProtocolException("expected the close reply 1000, got " + close);
             }
         }
-        RepeatingRandomBytes expected = new RepeatingRandomBytes(seed);
         byte[] buffer = new byte[CHUNK];
         long received = 0;
         long firstByte = 0;
@@ -294,8 +296,7 @@ public final class DemoClient implements Closeable {
         return Frames.parseClose(frame.payload());
     }
 
-    private void sendRaw(long count, long seed) throws IOException {
-        RepeatingRandomBytes source = new RepeatingRandomBytes(seed);
+    private void sendRaw(long count, RepeatingRandomBytes source) throws IOException {
         byte[] chunk = new byte[CHUNK];
         // Our close frame shares its write, and usually its TCP segment, with the first raw bytes: the
         // server must find where the frame ends itself.
