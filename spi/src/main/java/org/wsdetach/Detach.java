@@ -91,8 +91,8 @@ public final class Detach {
      * close frame has arrived the connection goes to {@code handler} and to the returned future, open.
      *
      * <p>Never blocks, so it may be called from {@code @OnOpen} or {@code @OnMessage}. Sending on the
-     * session after this call fails; {@code @OnClose} runs before this method returns, or at once after the
-     * current {@code @OnMessage} returns when called from one.
+     * session after this call fails. {@code @OnClose} runs before this method returns, except when it is
+     * called from {@code @OnOpen}: then right after {@code @OnOpen} returns.
      *
      * @param session     an open session of a supported container
      * @param closeReason the close status and reason to send (see the class table)

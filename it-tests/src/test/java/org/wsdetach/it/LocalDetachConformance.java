@@ -77,19 +77,31 @@ abstract class LocalDetachConformance extends ConformanceBase {
     }
 
     @Test
-    void messagesSentBeforeTheDetachGoOutBeforeTheCloseFrame() throws Exception {
+    void messagesSentBeforeTheDetachGoOutBeforeTheCloseFrameAndNoneAfterIt() throws Exception {
+        CompletableFuture<Throwable> lateSend = new CompletableFuture<>();
         Probe.onText = s -> {
             s.getBasicRemote().sendText("one");
             s.getAsyncRemote().sendText("two");
             Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+            try {
+                s.getAsyncRemote().sendText("late").get(10, TimeUnit.SECONDS);
+                lateSend.complete(null);
+            } catch (Exception expected) {
+                lateSend.complete(expected);
+            }
         };
         try (RawPeer peer = peer("/probe")) {
             peer.writeHex(clientText("go"));
             assertThat(peer.readFrameHex()).isEqualTo("8103" + ascii("one"));
             assertThat(peer.readFrameHex()).isEqualTo("8103" + ascii("two"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            assertThat(lateSend.get(10, TimeUnit.SECONDS)).isNotNull();
             peer.writeHex(CLIENT_CLOSE_1000);
-            Probe.awaitHanded().close();
+            DetachedConnection connection = Probe.awaitHanded();
+            write(connection, "!");
+            assertThat(peer.readHex(1)).as("nothing between our close frame and the handler's bytes")
+                    .isEqualTo(ascii("!"));
+            connection.close();
         }
     }
 
