@@ -57,6 +57,16 @@ public final class DemoClient implements Closeable {
         public String toString() {
             return label;
         }
+
+        /** The mode named {@code label}, as {@link #toString()} spells it. */
+        public static Mode of(String label) {
+            for (Mode mode : values()) {
+                if (mode.label.equals(label)) {
+                    return mode;
+                }
+            }
+            throw new IllegalArgumentException("unknown mode: " + label);
+        }
     }
 
     /**
@@ -65,7 +75,7 @@ public final class DemoClient implements Closeable {
      * @param mode         which side closed first
      * @param bytes        the raw bytes sent and echoed
      * @param latencyNanos from sending {@code detach} (server-detach) or our close frame (client-detach)
-     *                     to receiving the first echoed raw byte
+     *                     to receiving the first echoed raw byte, or the end of the stream if none was sent
      * @param echoNanos    from the first raw byte sent to the end of the echo
      */
     public record Result(Mode mode, long bytes, long latencyNanos, long echoNanos) {
@@ -144,14 +154,14 @@ public final class DemoClient implements Closeable {
      * checks that the echo equals what was sent.
      *
      * @param mode     which side sends the first close frame
-     * @param rawBytes how many raw bytes to send, at least 1
+     * @param rawBytes how many raw bytes to send, 0 or more
      * @return the measurements
      * @throws IOException if the close exchange deviates from the protocol, the echo differs, or a wait
      *                     for the server times out
      */
     public Result detach(Mode mode, long rawBytes) throws IOException {
-        if (rawBytes < 1) {
-            throw new IllegalArgumentException("rawBytes must be at least 1: " + rawBytes);
+        if (rawBytes < 0) {
+            throw new IllegalArgumentException("rawBytes must not be negative: " + rawBytes);
         }
         long seed = RANDOM.nextLong();
         // Both streams cost a megabyte of random bytes: made before the clock starts.
@@ -196,6 +206,9 @@ public final class DemoClient implements Closeable {
             }
         }
         long end = System.nanoTime();
+        if (received == 0) {
+            firstByte = end;
+        }
         if (received != rawBytes) {
             throw new EOFException("echo ended after " + received + " of " + rawBytes + " bytes");
         }
@@ -304,13 +317,14 @@ public final class DemoClient implements Closeable {
         System.arraycopy(close, 0, chunk, 0, close.length);
         int used = close.length;
         long left = count;
-        while (left > 0) {
+        // At least one write: with no raw bytes at all, the close frame still has to go out.
+        do {
             int length = (int) Math.min(chunk.length - used, left);
             source.fill(chunk, used, length);
             out.write(chunk, 0, used + length);
             left -= length;
             used = 0;
-        }
+        } while (left > 0);
         socket.shutdownOutput();
     }
 

@@ -1,10 +1,15 @@
 package org.wsdetach.demo;
 
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * The demo's command line: without arguments a self-test of both detach modes;
- * {@code server --port P [--host H]} serves {@code ws://H:P/echo} until killed.
+ * {@code server --port P [--host H]} serves {@code ws://H:P/echo} until killed;
+ * {@code client URI --mode M --bytes N} checks a server's side of the protocol.
  */
 public final class Main {
 
@@ -12,7 +17,9 @@ public final class Main {
             usage: java -jar wsdetach-demo.jar
                      runs the self-test: both detach modes against a local server
                    java -jar wsdetach-demo.jar server --port P [--host H]
-                     serves ws://H:P/echo until killed (H: 127.0.0.1 unless given; P 0: any free port)""";
+                     serves ws://H:P/echo until killed (H: 127.0.0.1 unless given; P 0: any free port)
+                   java -jar wsdetach-demo.jar client ws://HOST:PORT/echo --mode server-detach|client-detach --bytes N
+                     detaches one connection to that server, checks its echo of N raw bytes, prints OK or FAIL""";
 
     private Main() {
     }
@@ -21,11 +28,13 @@ public final class Main {
         if (args.length == 0) {
             System.exit(SelfTest.run(System.out));
         }
+        String[] options = Arrays.copyOfRange(args, 1, args.length);
         try {
-            if (!args[0].equals("server")) {
-                throw new UsageException("unknown command: " + args[0]);
+            switch (args[0]) {
+                case "server" -> serve(ServerOptions.parse(options));
+                case "client" -> System.exit(check(ClientOptions.parse(options)));
+                default -> throw new UsageException("unknown command: " + args[0]);
             }
-            serve(ServerOptions.parse(Arrays.copyOfRange(args, 1, args.length)));
         } catch (UsageException e) {
             System.err.println(e.getMessage());
             System.err.println(USAGE);
@@ -47,6 +56,73 @@ public final class Main {
         System.out.flush();
         // Grizzly's threads are daemon threads: the server lives only as long as this one waits.
         Thread.currentThread().join();
+    }
+
+    /** Runs one detach against the server; the last line printed says how it went. */
+    private static int check(ClientOptions options) {
+        try (DemoClient client = DemoClient.connect(options.uri(), Duration.ofSeconds(10))) {
+            DemoClient.Result result = client.detach(options.mode(), options.bytes());
+            System.out.printf(Locale.ROOT, "OK mode=%s bytes=%d latency_ms=%.2f%n", result.mode(), result.bytes(),
+                    result.latencyNanos() / 1e6);
+            return 0;
+        } catch (Exception e) {
+            System.out.println("FAIL mode=" + options.mode() + " bytes=" + options.bytes() + ": " + e);
+            return 1;
+        }
+    }
+
+    private record ClientOptions(URI uri, DemoClient.Mode mode, long bytes) {
+
+        static ClientOptions parse(String[] args) throws UsageException {
+            if (args.length == 0) {
+                throw new UsageException("missing the server's ws:// address");
+            }
+            URI uri;
+            try {
+                uri = new URI(args[0]);
+            } catch (URISyntaxException e) {
+                throw new UsageException("not an address: " + args[0]);
+            }
+            if (!"ws".equals(uri.getScheme()) || uri.getHost() == null) {
+                throw new UsageException("not a ws:// address: " + args[0] + " (wss:// is not supported yet)");
+            }
+            DemoClient.Mode mode = null;
+            Long bytes = null;
+            for (int i = 1; i < args.length; i += 2) {
+                if (i + 1 == args.length) {
+                    throw new UsageException("missing value after " + args[i]);
+                }
+                switch (args[i]) {
+                    case "--mode" -> mode = parseMode(args[i + 1]);
+                    case "--bytes" -> bytes = parseBytes(args[i + 1]);
+                    default -> throw new UsageException("unknown option: " + args[i]);
+                }
+            }
+            if (mode == null || bytes == null) {
+                throw new UsageException("--mode and --bytes are required");
+            }
+            return new ClientOptions(uri, mode, bytes);
+        }
+
+        private static DemoClient.Mode parseMode(String value) throws UsageException {
+            try {
+                return DemoClient.Mode.of(value);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--mode is server-detach or client-detach, not " + value);
+            }
+        }
+
+        private static long parseBytes(String value) throws UsageException {
+            try {
+                long bytes = Long.parseLong(value);
+                if (bytes >= 0) {
+                    return bytes;
+                }
+            } catch (NumberFormatException e) {
+                // reported below, like a negative number
+            }
+            throw new UsageException("--bytes is a count of bytes, 0 or more, not " + value);
+        }
     }
 
     private record ServerOptions(String host, int port) {

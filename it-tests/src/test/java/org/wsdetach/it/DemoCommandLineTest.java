@@ -1,6 +1,9 @@
 package org.wsdetach.it;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.wsdetach.demo.DemoServer;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -17,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.wsdetach.it.RawPeer.ascii;
 import static org.wsdetach.it.RawPeer.clientFrame;
 
-/** The demo's jar as the README runs it: the self-test, and the server command. */
+/** The demo's jar as the README runs it: the self-test, the server command and the client command. */
 class DemoCommandLineTest {
 
     static final Path JAR = Path.of("..", "demo", "target", "wsdetach-demo.jar");
@@ -33,6 +36,11 @@ class DemoCommandLineTest {
     @Test
     void theSelfTestPasses() throws Exception {
         Process process = java();
+        assertThat(runToEnd(process)).contains("server-detach", "client-detach").endsWith("PASS\n");
+        assertThat(process.exitValue()).isZero();
+    }
+
+    private static String runToEnd(Process process) throws Exception {
         CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
             try {
                 return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -41,8 +49,34 @@ class DemoCommandLineTest {
             }
         });
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(output.get(10, TimeUnit.SECONDS)).contains("server-detach", "client-detach").endsWith("PASS\n");
-        assertThat(process.exitValue()).isZero();
+        return output.get(10, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"server-detach, 0", "server-detach, 5", "client-detach, 0", "client-detach, 1048576"})
+    void theClientCommandChecksAServer(String mode, long bytes) throws Exception {
+        try (DemoServer server = DemoServer.start("127.0.0.1", 0)) {
+            Process client = java("client", server.uri().toString(), "--mode", mode, "--bytes", Long.toString(bytes));
+            assertThat(runToEnd(client)).startsWith("OK mode=" + mode + " bytes=" + bytes + " ");
+            assertThat(client.exitValue()).isZero();
+        }
+    }
+
+    @Test
+    void theClientCommandFailsAgainstAServerThatDoesNotDetach() throws Exception {
+        try (ServerFixture.RunningServer stock = new TyrusFixture().startStock(Probe.ProbeEndpoint.class)) {
+            Probe.reset();
+            Process client = java("client", stock.uri("/probe").toString(), "--mode", "client-detach", "--bytes", "5");
+            assertThat(runToEnd(client)).startsWith("FAIL mode=client-detach bytes=5");
+            assertThat(client.exitValue()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void badArgumentsExitWithUsage() throws Exception {
+        Process client = java("client", "ws://127.0.0.1:1/echo", "--mode", "sideways", "--bytes", "5");
+        assertThat(runToEnd(client)).isEmpty();
+        assertThat(client.exitValue()).isEqualTo(2);
     }
 
     @Test

@@ -47,6 +47,21 @@ abstract class PeerDetachConformance extends ConformanceBase {
     }
 
     @Test
+    void aPeerThatHalfClosesRightAfterItsCloseFrameStillGetsTheReply() throws Exception {
+        detachOnPeerCloseFromOnOpen();
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.shutdownOutput();
+            assertThat(peer.readFrameHex()).isEqualTo(REPLY_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readToEnd(connection, 0)).isZero();
+            write(connection, "bye");
+            connection.close();
+            assertThat(peer.readToEnd(3)).isEqualTo("bye".getBytes());
+        }
+    }
+
+    @Test
     void anEndpointDeclaresItsHandlerWithTheAnnotation() throws Exception {
         try (RawPeer peer = peer("/declared")) {
             peer.writeHex(clientFrame(0x8, "0bb8") + HELLO);
