@@ -25,9 +25,8 @@ import java.util.concurrent.Future;
  *
  * <p>An operation is first tried on the thread that starts it; only when the channel has nothing to give
  * (or no room to take) does it wait for the loop's selector, and it then completes on the loop thread.
- * Handlers that complete at once run on the starting thread, up to {@value #MAX_INLINE_COMPLETIONS}
- * nested completions per thread; deeper ones are handed to the loop so that a handler which starts the
- * next operation from {@code completed} cannot exhaust the stack.
+ * Handlers that complete at once run on the starting thread, up to a bounded nesting depth (see
+ * {@link Completions}).
  *
  * <p>Reads are served first from the bytes received before the hand-over, then from the channel, and
  * only while a read is pending: nothing is read ahead, so a handler that stops reading stops the peer
@@ -54,29 +53,11 @@ import java.util.concurrent.Future;
 final class NioDetachedConnection implements DetachedConnection {
 
     private static final System.Logger LOG = System.getLogger(NioDetachedConnection.class.getName());
-    private static final int MAX_INLINE_COMPLETIONS = 16;
-
-    /** Completion handlers currently running on each thread, nested in one another. */
-    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
-
     /** Outcomes of an attempt, to act on after releasing the lock: the interest changes, or completion. */
     private static final int INTEREST_APPLIED = 0;
     private static final int INTEREST_NEEDS_WAKEUP = 1;
     private static final int INTEREST_KEY_LOST = 2;
     private static final int DONE = 3;
-
-    private static final CompletionHandler<Integer, CompletableFuture<Integer>> TO_FUTURE =
-            new CompletionHandler<>() {
-                @Override
-                public void completed(Integer result, CompletableFuture<Integer> future) {
-                    future.complete(result);
-                }
-
-                @Override
-                public void failed(Throwable failure, CompletableFuture<Integer> future) {
-                    future.completeExceptionally(failure);
-                }
-            };
 
     private final IoLoop loop;
     private final SocketChannel channel;
@@ -182,7 +163,7 @@ final class NioDetachedConnection implements DetachedConnection {
         if (dst.isReadOnly()) {
             throw new IllegalArgumentException("Read-only buffer");
         }
-        CompletionHandler<Integer, Object> h = erase(handler);
+        CompletionHandler<Integer, Object> h = Completions.erase(handler);
         boolean started = false;
         boolean wasClosed;
         synchronized (lock) {
@@ -209,7 +190,7 @@ final class NioDetachedConnection implements DetachedConnection {
     @Override
     public Future<Integer> read(ByteBuffer dst) {
         CompletableFuture<Integer> future = new CompletableFuture<>();
-        read(dst, future, TO_FUTURE);
+        read(dst, future, Completions.TO_FUTURE);
         return future;
     }
 
@@ -217,7 +198,7 @@ final class NioDetachedConnection implements DetachedConnection {
     public <A> void write(ByteBuffer src, A attachment, CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(src, "src");
         Objects.requireNonNull(handler, "handler");
-        CompletionHandler<Integer, Object> h = erase(handler);
+        CompletionHandler<Integer, Object> h = Completions.erase(handler);
         boolean started = false;
         boolean wasClosed;
         synchronized (lock) {
@@ -245,7 +226,7 @@ final class NioDetachedConnection implements DetachedConnection {
     @Override
     public Future<Integer> write(ByteBuffer src) {
         CompletableFuture<Integer> future = new CompletableFuture<>();
-        write(src, future, TO_FUTURE);
+        write(src, future, Completions.TO_FUTURE);
         return future;
     }
 
@@ -549,39 +530,14 @@ final class NioDetachedConnection implements DetachedConnection {
 
     private void failClosed(CompletionHandler<Integer, Object> handler, Object attachment) {
         AsynchronousCloseException failure = new AsynchronousCloseException();
-        if (loop.inLoop() || !loop.execute(() -> invoke(handler, attachment, 0, failure))) {
+        if (loop.inLoop() || !loop.execute(() -> Completions.invoke(handler, attachment, 0, failure))) {
             complete(handler, attachment, 0, failure);
         }
     }
 
     private void complete(CompletionHandler<Integer, Object> handler, Object attachment, int result,
                           Throwable failure) {
-        int[] depth = DEPTH.get();
-        if (depth[0] >= MAX_INLINE_COMPLETIONS
-                && loop.execute(() -> invoke(handler, attachment, result, failure))) {
-            return;
-        }
-        // Also reached when the loop is closed and can take no task: running the handler here is the
-        // only way left to deliver the outcome.
-        depth[0]++;
-        try {
-            invoke(handler, attachment, result, failure);
-        } finally {
-            depth[0]--;
-        }
-    }
-
-    private static void invoke(CompletionHandler<Integer, Object> handler, Object attachment, int result,
-                               Throwable failure) {
-        try {
-            if (failure == null) {
-                handler.completed(result, attachment);
-            } else {
-                handler.failed(failure, attachment);
-            }
-        } catch (Throwable t) {
-            LOG.log(Level.WARNING, "Completion handler of a detached connection threw", t);
-        }
+        Completions.deliver(loop, handler, attachment, result, failure);
     }
 
     private void ensureOpen() throws ClosedChannelException {
@@ -590,9 +546,4 @@ final class NioDetachedConnection implements DetachedConnection {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private static <A> CompletionHandler<Integer, Object> erase(CompletionHandler<Integer, ? super A> handler) {
-        // Safe: the handler only ever gets back the attachment that was passed along with it.
-        return (CompletionHandler<Integer, Object>) handler;
-    }
 }
