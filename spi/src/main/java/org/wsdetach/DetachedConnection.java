@@ -2,6 +2,7 @@ package org.wsdetach;
 
 import jakarta.websocket.CloseReason;
 
+import javax.net.ssl.SSLSession;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.channels.AsynchronousByteChannel;
@@ -16,6 +17,11 @@ import java.util.Optional;
  * parsed as WebSocket. Bytes {@linkplain #write written} go out after every message the session sent
  * before detaching and after the local close frame. A read of {@code -1} means the peer shut down its
  * output (or closed); writing may go on until {@link #shutdownOutput()} or {@link #close()}.
+ *
+ * <p><b>TLS.</b> A detached {@code wss} connection stays inside its TLS session ({@link #sslSession()}):
+ * reads and writes carry plaintext, encrypted on the wire; {@link #shutdownOutput()} sends TLS
+ * {@code close_notify} before the TCP half-close, and the peer's {@code close_notify} reads as the end of
+ * the stream.
  *
  * <p><b>Back-pressure.</b> The provider reads from the network only to satisfy a pending read: a handler
  * that does not read stops the flow of bytes from the peer (TCP flow control) instead of making the
@@ -69,6 +75,15 @@ public interface DetachedConnection extends AsynchronousByteChannel {
      * @throws IOException if the connection is closed or the address cannot be read
      */
     SocketAddress getRemoteAddress() throws IOException;
+
+    /**
+     * The TLS session the connection goes on in: a detached {@code wss} connection stays inside the TLS
+     * session its WebSocket ran in, so everything read and written here is plaintext that travels
+     * encrypted.
+     *
+     * @return the TLS session, or empty if the connection is not secure (plain {@code ws})
+     */
+    Optional<SSLSession> sslSession();
 
     /**
      * Gives access to the provider's native view of this connection, for what this interface does not

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.wsdetach.DetachedConnection;
 
+import javax.net.ssl.SSLSocketFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +24,17 @@ abstract class ConformanceBase {
     @BeforeEach
     void startServer() throws Exception {
         Probe.reset();
-        server = fixture().start(Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class);
+        server = start(Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class, Probe.EchoEndpoint.class);
+    }
+
+    /** Starts the server the tests talk to; plain {@code ws} unless a suite says otherwise. */
+    ServerFixture.RunningServer start(Class<?>... endpoints) throws Exception {
+        return fixture().start(endpoints);
+    }
+
+    /** The TLS client socket factory of the peers, or null for plain {@code ws}. */
+    SSLSocketFactory tls() throws Exception {
+        return null;
     }
 
     @AfterEach
@@ -33,8 +44,8 @@ abstract class ConformanceBase {
         }
     }
 
-    RawPeer peer(String path) throws IOException {
-        return RawPeer.connect(server.uri(path));
+    RawPeer peer(String path) throws Exception {
+        return RawPeer.connect(server.uri(path), tls());
     }
 
     static byte[] read(DetachedConnection connection, int length) throws Exception {

@@ -10,6 +10,8 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * A WebSocket client over a plain socket that does nothing on its own: the test writes every byte (frames
@@ -23,22 +25,36 @@ final class RawPeer implements AutoCloseable {
     static final String KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
     private final Socket socket;
+    /** The TCP socket under {@link #socket}, which is itself when there is no TLS. */
+    private final Socket tcp;
     private final InputStream in;
     private final OutputStream out;
     private final byte[] handshakeResponse;
 
-    private RawPeer(Socket socket, byte[] handshakeResponse) throws IOException {
+    private RawPeer(Socket socket, Socket tcp, byte[] handshakeResponse) throws IOException {
         this.socket = socket;
+        this.tcp = tcp;
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
         this.handshakeResponse = handshakeResponse;
     }
 
     static RawPeer connect(URI uri) throws IOException {
+        return connect(uri, null);
+    }
+
+    /** Connects over TLS ({@code wss}) when {@code tls} is given: frames are then written into TLS records. */
+    static RawPeer connect(URI uri, SSLSocketFactory tls) throws IOException {
         Socket socket = new Socket();
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(TIMEOUT_MILLIS);
         socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), TIMEOUT_MILLIS);
+        Socket tcp = socket;
+        if (tls != null) {
+            SSLSocket secure = (SSLSocket) tls.createSocket(socket, uri.getHost(), uri.getPort(), true);
+            secure.startHandshake();
+            socket = secure;
+        }
         String request = "GET " + uri.getRawPath() + " HTTP/1.1\r\n"
                 + "Host: " + uri.getHost() + ":" + uri.getPort() + "\r\n"
                 + "Upgrade: websocket\r\n"
@@ -60,7 +76,7 @@ final class RawPeer implements AutoCloseable {
             socket.close();
             throw new IOException("upgrade refused: " + text);
         }
-        return new RawPeer(socket, response.toByteArray());
+        return new RawPeer(socket, tcp, response.toByteArray());
     }
 
     private static boolean endsWithBlankLine(byte[] bytes) {
@@ -74,6 +90,11 @@ final class RawPeer implements AutoCloseable {
 
     Socket socket() {
         return socket;
+    }
+
+    /** The TCP socket, under TLS if there is TLS: writing to it goes around the TLS session. */
+    Socket rawSocket() {
+        return tcp;
     }
 
     /** Writes bytes given as hex; spaces are ignored, so frames can be written as "8882 00000000 03e8". */

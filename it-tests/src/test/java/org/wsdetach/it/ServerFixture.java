@@ -11,11 +11,14 @@ interface ServerFixture {
     /** Starts the container with detach support, serving {@code endpoints} at context "/". */
     RunningServer start(Class<?>... endpoints) throws Exception;
 
+    /** Starts the container with detach support over TLS ({@code wss}) with the key of {@code tls}. */
+    RunningServer startSecure(javax.net.ssl.SSLContext tls, Class<?>... endpoints) throws Exception;
+
     /** Starts the container exactly as it is without wsdetach, serving {@code endpoints} at context "/". */
     RunningServer startStock(Class<?>... endpoints) throws Exception;
 
     interface RunningServer extends AutoCloseable {
-        /** The ws:// URI of {@code path} on this server. */
+        /** The ws:// (or wss://) URI of {@code path} on this server. */
         URI uri(String path);
 
         @Override

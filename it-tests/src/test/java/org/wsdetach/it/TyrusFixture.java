@@ -6,6 +6,7 @@ import org.glassfish.tyrus.server.TyrusServerContainer;
 import org.glassfish.tyrus.spi.ServerContainer;
 import org.wsdetach.tyrus.DetachingServerContainerFactory;
 
+import javax.net.ssl.SSLContext;
 import java.net.URI;
 import java.util.Map;
 
@@ -14,12 +15,21 @@ final class TyrusFixture implements ServerFixture {
 
     @Override
     public RunningServer start(Class<?>... endpoints) throws Exception {
+        return start(Map.of(DetachingServerContainerFactory.HOST, "127.0.0.1"), "ws", endpoints);
+    }
+
+    @Override
+    public RunningServer startSecure(SSLContext tls, Class<?>... endpoints) throws Exception {
+        return start(Map.of(DetachingServerContainerFactory.HOST, "127.0.0.1",
+                DetachingServerContainerFactory.SSL_CONTEXT, tls), "wss", endpoints);
+    }
+
+    private static RunningServer start(Map<String, Object> properties, String scheme, Class<?>... endpoints)
+            throws Exception {
         // Port -1 is how Tyrus' Server asks for an ephemeral port.
-        Server server = new Server("127.0.0.1", -1, "/", Map.of(DetachingServerContainerFactory.HOST, "127.0.0.1"),
-                endpoints);
+        Server server = new Server("127.0.0.1", -1, "/", properties, endpoints);
         server.start();
-        int port = server.getPort();
-        return new Running(port, server::stop);
+        return new Running(scheme, server.getPort(), server::stop);
     }
 
     @Override
@@ -29,21 +39,23 @@ final class TyrusFixture implements ServerFixture {
             container.addEndpoint(endpoint);
         }
         container.start("/", 0);
-        return new Running(((TyrusServerContainer) container).getPort(), container::stop);
+        return new Running("ws", ((TyrusServerContainer) container).getPort(), container::stop);
     }
 
     private static final class Running implements RunningServer {
+        private final String scheme;
         private final int port;
         private final Runnable stop;
 
-        Running(int port, Runnable stop) {
+        Running(String scheme, int port, Runnable stop) {
+            this.scheme = scheme;
             this.port = port;
             this.stop = stop;
         }
 
         @Override
         public URI uri(String path) {
-            return URI.create("ws://127.0.0.1:" + port + path);
+            return URI.create(scheme + "://127.0.0.1:" + port + path);
         }
 
         @Override

@@ -5,7 +5,10 @@ import jakarta.websocket.CloseReason.CloseCodes;
 import org.glassfish.grizzly.EmptyCompletionHandler;
 import org.glassfish.grizzly.Grizzly;
 import org.glassfish.grizzly.attributes.Attribute;
+import org.glassfish.grizzly.filterchain.FilterChainContext;
+import org.glassfish.grizzly.filterchain.NextAction;
 import org.glassfish.grizzly.nio.NIOConnection;
+import org.glassfish.grizzly.ssl.SSLUtils;
 import org.glassfish.tyrus.spi.CompletionHandler;
 import org.glassfish.tyrus.spi.Connection;
 import org.glassfish.tyrus.spi.ReadHandler;
@@ -17,6 +20,7 @@ import org.wsdetach.DetachedConnection;
 import org.wsdetach.spi.CloseFrames;
 import org.wsdetach.spi.FrameScanner;
 
+import javax.net.ssl.SSLEngine;
 import java.net.ProtocolException;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
@@ -87,7 +91,11 @@ final class DetachableConnection implements Connection, ReadHandler {
     private boolean readsHandedOver;
     private boolean closeWritten;
     private boolean readerReleased;
+    /** The suspended read event that brought the peer's close frame. */
+    private FilterChainContext stoppedEvent;
     private boolean tyrusClosed;
+    /** Set once a wss connection is handed over: its reads keep coming through the filter. */
+    private volatile TlsDetachedConnection tlsDetached;
 
     private DetachableConnection(org.glassfish.grizzly.Connection<?> transport, Writer transportWriter,
                                  DetachingServerContainer.DetachResources resources) {
@@ -351,12 +359,27 @@ final class DetachableConnection implements Connection, ReadHandler {
         return stopReading;
     }
 
-    /** Called by the filter once Grizzly will read this connection no more. */
-    void readsStopped() {
+    /**
+     * Called by the filter once it has suspended the read event that brought the peer's close frame: Grizzly
+     * reads this connection no more until the event is resumed, which only a wss connection does.
+     */
+    void readsStopped(FilterChainContext event) {
         synchronized (this) {
             readerReleased = true;
+            stoppedEvent = event;
         }
         handOverIfReady();
+    }
+
+    /**
+     * Called by the filter before anything else with each read event: a detached wss connection takes
+     * its reads here.
+     *
+     * @return what the filter must return, or null if the event is not for a detached connection
+     */
+    NextAction readDetached(FilterChainContext event) {
+        TlsDetachedConnection detached = tlsDetached;
+        return detached == null ? null : detached.onRead(event);
     }
 
     // ---- writing and closing ----
@@ -391,6 +414,7 @@ final class DetachableConnection implements Connection, ReadHandler {
         DetachHandler owner;
         CompletableFuture<DetachedConnection> future;
         ByteBuffer initialBytes;
+        FilterChainContext event;
         synchronized (this) {
             if (state != State.HANDING_OVER || !closeWritten || !readerReleased || !tyrusClosed) {
                 return;
@@ -401,10 +425,21 @@ final class DetachableConnection implements Connection, ReadHandler {
             future = result;
             initialBytes = leftover == null ? ByteBuffer.allocate(0) : leftover.flip();
             leftover = null;
+            event = stoppedEvent;
+            stoppedEvent = null;
         }
-        SocketChannel channel = (SocketChannel) ((NIOConnection) transport).getChannel();
-        NioDetachedConnection detached = new NioDetachedConnection(resources.ioLoop, channel, initialBytes,
-                peerReason, transport, transport::terminateSilently);
+        DetachedConnection detached;
+        SSLEngine tls = SSLUtils.getSSLEngine(transport);
+        if (tls == null) {
+            SocketChannel channel = (SocketChannel) ((NIOConnection) transport).getChannel();
+            detached = new NioDetachedConnection(resources.ioLoop, channel, initialBytes, peerReason, transport,
+                    transport::terminateSilently);
+        } else {
+            TlsDetachedConnection secure = new TlsDetachedConnection(resources.ioLoop, transport, tls, initialBytes,
+                    peerReason, event);
+            tlsDetached = secure;
+            detached = secure;
+        }
         if (future != null && !future.complete(detached)) {
             closeQuietly(detached);
             return;
@@ -417,7 +452,7 @@ final class DetachableConnection implements Connection, ReadHandler {
         }
     }
 
-    private static void closeQuietly(NioDetachedConnection detached) {
+    private static void closeQuietly(DetachedConnection detached) {
         try {
             detached.close();
         } catch (java.io.IOException e) {
@@ -472,6 +507,10 @@ final class DetachableConnection implements Connection, ReadHandler {
             if (before == State.OPEN) {
                 state = State.CLOSED;
             }
+        }
+        TlsDetachedConnection secure = tlsDetached;
+        if (before == State.DETACHED && secure != null) {
+            secure.onTransportClosed();
         }
         if (before == State.CLOSE_SENT || before == State.CLOSE_ARRIVING || before == State.HANDING_OVER) {
             // Grizzly reports a reset as an end of stream: both are ECONNRESET here.

@@ -7,6 +7,7 @@ import org.glassfish.grizzly.http.server.NetworkListener;
 import org.glassfish.grizzly.http.server.AddOn;
 import org.glassfish.grizzly.http.server.HttpServerFilter;
 import org.glassfish.grizzly.nio.transport.TCPNIOTransportBuilder;
+import org.glassfish.grizzly.ssl.SSLEngineConfigurator;
 import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 import org.glassfish.grizzly.threadpool.ThreadPoolConfig;
 import org.glassfish.tyrus.container.grizzly.server.GrizzlyServerContainer;
@@ -22,6 +23,7 @@ import org.glassfish.tyrus.spi.UpgradeResponse;
 import org.glassfish.tyrus.spi.WebSocketEngine;
 import org.glassfish.tyrus.spi.Writer;
 
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
@@ -91,6 +93,11 @@ final class DetachingServerContainer extends TyrusServerContainer {
         NetworkListener listener = new NetworkListener(LISTENER_NAME, host, port);
         server.addListener(listener);
         configureTransport(listener);
+        SSLContext tls = Utils.getProperty(properties, DetachingServerContainerFactory.SSL_CONTEXT, SSLContext.class);
+        if (tls != null) {
+            listener.setSecure(true);
+            listener.setSSLEngineConfig(new SSLEngineConfigurator(tls, false, false, false));
+        }
         // Tyrus sessions have their own idle timeout; a keep-alive timeout would also close detached connections.
         listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
         listener.registerAddOn((AddOn) (networkListener, builder) -> {

@@ -28,6 +28,12 @@ public class DetachingServerContainerFactory extends ServerContainerFactory {
     /** The address bound when {@link #HOST} is not set: all interfaces, as Tyrus' own container does. */
     public static final String DEFAULT_HOST = "0.0.0.0";
 
+    /**
+     * Property holding a {@link javax.net.ssl.SSLContext} with the server's key: the server then speaks
+     * TLS ({@code wss}), and detached connections stay inside their TLS sessions. Unset: plain {@code ws}.
+     */
+    public static final String SSL_CONTEXT = "org.wsdetach.tyrus.sslContext";
+
     @Override
     public ServerContainer createContainer(Map<String, Object> properties) {
         return new DetachingServerContainer(properties == null ? Map.of() : new HashMap<>(properties));

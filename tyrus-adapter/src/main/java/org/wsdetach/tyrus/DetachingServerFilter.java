@@ -29,6 +29,11 @@ final class DetachingServerFilter extends GrizzlyServerFilter {
     @Override
     public NextAction handleRead(FilterChainContext ctx) throws IOException {
         Connection<?> transport = ctx.getConnection();
+        DetachableConnection connection = DetachableConnection.of(transport);
+        NextAction detached = connection == null ? null : connection.readDetached(ctx);
+        if (detached != null) {
+            return detached;
+        }
         READING.set(transport);
         NextAction next;
         try {
@@ -36,12 +41,12 @@ final class DetachingServerFilter extends GrizzlyServerFilter {
         } finally {
             READING.remove();
         }
-        DetachableConnection connection = DetachableConnection.of(transport);
+        connection = DetachableConnection.of(transport);
         if (connection != null && connection.readEventDone()) {
             // Grizzly disabled read interest for this event and enables it again when the event completes. A
-            // suspended event never completes, so the bytes after the peer's close frame stay in the socket.
+            // suspended event does not complete, so the bytes after the peer's close frame stay in the socket.
             ctx.suspend();
-            connection.readsStopped();
+            connection.readsStopped(ctx);
             return ctx.getSuspendAction();
         }
         return next;

@@ -3,6 +3,7 @@ package org.wsdetach.tyrus;
 import jakarta.websocket.CloseReason;
 import org.wsdetach.DetachedConnection;
 
+import javax.net.ssl.SSLSession;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
@@ -125,6 +126,11 @@ final class NioDetachedConnection implements DetachedConnection {
     @Override
     public CloseReason peerCloseReason() {
         return peerCloseReason;
+    }
+
+    @Override
+    public Optional<SSLSession> sslSession() {
+        return Optional.empty();
     }
 
     @Override

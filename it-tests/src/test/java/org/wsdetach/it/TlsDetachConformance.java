@@ -1,0 +1,174 @@
+package org.wsdetach.it;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import org.junit.jupiter.api.Test;
+import org.wsdetach.Detach;
+import org.wsdetach.DetachedConnection;
+
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocketFactory;
+import java.io.ByteArrayOutputStream;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.wsdetach.it.RawPeer.ascii;
+import static org.wsdetach.it.RawPeer.clientText;
+
+/**
+ * Detaches over TLS ({@code wss}): the detached connection stays in its TLS session. The peers are JDK
+ * {@code SSLSocket}s, which could not read a byte the server sent outside TLS.
+ */
+abstract class TlsDetachConformance extends ConformanceBase {
+
+    static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
+    static final String SERVER_CLOSE_BYE = "8805" + "03e8" + ascii("bye");
+
+    @Override
+    ServerFixture.RunningServer start(Class<?>... endpoints) throws Exception {
+        return fixture().startSecure(TestKeys.server(), endpoints);
+    }
+
+    @Override
+    SSLSocketFactory tls() throws Exception {
+        return TestKeys.client().getSocketFactory();
+    }
+
+    @Test
+    void aServerDetachStaysInsideTheTlsSession() throws Exception {
+        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            // One write of the SSLSocket, one TLS record: the close frame and raw bytes in the same record.
+            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            write(connection, "world");
+            assertThat(peer.readHex(5)).isEqualTo(ascii("world"));
+            SSLSession session = connection.sslSession().orElseThrow();
+            assertThat(session.getProtocol()).startsWith("TLS");
+            SSLSession peerSession = ((javax.net.ssl.SSLSocket) peer.socket()).getSession();
+            assertThat(session.getCipherSuite()).isEqualTo(peerSession.getCipherSuite());
+            assertThat(session.getLocalCertificates()).containsExactly(peerSession.getPeerCertificates());
+            connection.close();
+        }
+        assertThat(Probe.awaitClose().getReasonPhrase()).isEqualTo("bye");
+    }
+
+    @Test
+    void aPeerDetachInOneTlsRecordWithRawBytes() throws Exception {
+        try (RawPeer peer = peer("/declared")) {
+            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(connection.sslSession()).isPresent();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            write(connection, "world");
+            assertThat(peer.readHex(5)).isEqualTo(ascii("world"));
+            connection.close();
+        }
+    }
+
+    @Test
+    void sixteenMebibytesEchoByteForByte() throws Exception {
+        int size = 16 << 20;
+        byte[] sent = new byte[size];
+        new Random(16).nextBytes(sent);
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try (RawPeer peer = peer("/echo")) {
+            peer.writeHex(CLIENT_CLOSE_1000);
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+            Future<?> sending = writer.submit(() -> peer.write(sent));
+            byte[] echoed = peer.readExactly(size);
+            sending.get(30, TimeUnit.SECONDS);
+            assertThat(Arrays.mismatch(echoed, sent)).isEqualTo(-1);
+        } finally {
+            writer.shutdownNow();
+        }
+    }
+
+    @Test
+    void thePeersCloseNotifyEndsTheStreamAndOurShutdownEndsTheirs() throws Exception {
+        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+        RawPeer peer = peer("/probe");
+        peer.writeHex(clientText("go"));
+        peer.readFrameHex();
+        peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+        DetachedConnection connection = Probe.awaitHanded();
+        write(connection, "last");
+        connection.shutdownOutput();
+        assertThat(peer.readToEnd(4)).isEqualTo("last".getBytes());
+        assertThat(readText(connection, 5)).isEqualTo("hello");
+        peer.close();
+        assertThat(readToEnd(connection, 0)).isZero();
+        connection.close();
+    }
+
+    @Test
+    void aHandlerThatDoesNotReadStopsThePeer() throws Exception {
+        int total = 64 << 20;
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try (RawPeer peer = peer("/declared")) {
+            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.readFrameHex();
+            DetachedConnection connection = Probe.awaitHanded();
+            Future<?> flood = writer.submit(() -> {
+                byte[] chunk = new byte[1 << 16];
+                for (int sent = 0; sent < total; sent += chunk.length) {
+                    peer.write(chunk);
+                }
+                return null;
+            });
+            assertThatThrownBy(() -> flood.get(1, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+            long received = 0;
+            while (received < total) {
+                buffer.clear();
+                int n = connection.read(buffer).get(10, TimeUnit.SECONDS);
+                assertThat(n).isPositive();
+                received += n;
+            }
+            flood.get(10, TimeUnit.SECONDS);
+            assertThat(received).isEqualTo(total);
+            connection.close();
+        } finally {
+            writer.shutdownNow();
+        }
+    }
+
+    @Test
+    void aTlsFailureWhileWaitingFailsTheDetachWithItsCause() throws Exception {
+        CompletableFuture<CompletableFuture<DetachedConnection>> stage = new CompletableFuture<>();
+        Probe.onText = s -> stage.complete(Detach.detach(s, BYE, Detach.NO_DEADLINE, Probe.HAND_TO_TEST));
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            // Bytes that are no TLS record, straight onto the TCP connection under the TLS session.
+            ByteArrayOutputStream garbage = new ByteArrayOutputStream();
+            garbage.write(new byte[]{0x17, 0x03, 0x03, 0x00, 0x10});
+            garbage.write(new byte[16]);
+            peer.rawSocket().getOutputStream().write(garbage.toByteArray());
+            Throwable failure = catchThrowable(() -> stage.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS));
+            assertThat(failure).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SocketException.class);
+            assertThat(Stream.iterate(failure, Objects::nonNull, Throwable::getCause))
+                    .anyMatch(cause -> cause instanceof SSLException);
+        }
+        assertThat(Probe.handed).isNotDone();
+    }
+}
