@@ -121,6 +121,31 @@ abstract class TlsDetachConformance extends ConformanceBase {
     }
 
     @Test
+    void aTlsHalfCloseReadsAsTheEndOfTheStreamWhileTheOtherWayStaysOpen() throws Exception {
+        try (RawPeer peer = peer("/echo")) {
+            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+            // close_notify only (a TLS 1.3 half-close): the echo handler must see the end and finish its echo.
+            peer.shutdownOutput();
+            assertThat(RawPeer.hexOf(peer.readToEnd(5))).isEqualTo(HELLO);
+        }
+    }
+
+    @Test
+    void aCloseNotifyWhileWaitingFailsTheDetach() throws Exception {
+        CompletableFuture<CompletableFuture<DetachedConnection>> stage = new CompletableFuture<>();
+        Probe.onText = s -> stage.complete(Detach.detach(s, BYE, Detach.NO_DEADLINE, Probe.HAND_TO_TEST));
+        try (RawPeer peer = peer("/probe")) {
+            peer.writeHex(clientText("go"));
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.shutdownOutput();
+            assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SocketException.class);
+        }
+        assertThat(Probe.handed).isNotDone();
+    }
+
+    @Test
     void aHandlerThatDoesNotReadStopsThePeer() throws Exception {
         int total = 64 << 20;
         ExecutorService writer = Executors.newSingleThreadExecutor();

@@ -40,8 +40,9 @@ import java.util.concurrent.Future;
  *
  * <p>Output shutdown writes TLS {@code close_notify} straight to Grizzly's write queue, behind everything
  * already written, then half-closes TCP. Grizzly consumes a {@code close_notify} from the peer without
- * telling the filters above it, so the peer's half-close is seen only when it also ends TCP; a JDK
- * {@code SSLSocket.close()} does both.
+ * telling the filters above it, so the peer's end of the stream is seen when TCP ends with it, as JDK
+ * {@code SSLSocket}'s {@code close()} and {@code shutdownOutput()} both do; a {@code close_notify} on a TCP
+ * connection the peer keeps open goes unseen.
  */
 final class TlsDetachedConnection implements DetachedConnection {
 
