@@ -3,6 +3,8 @@ package org.wsdetach.demo;
 import org.wsdetach.demo.Frames.Close;
 import org.wsdetach.demo.Frames.Frame;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -113,10 +115,27 @@ public final class DemoClient implements Closeable {
      * @throws IOException if the connection or the handshake fails
      */
     public static DemoClient connect(URI uri, Duration timeout) throws IOException {
-        if (!"ws".equals(uri.getScheme()) || uri.getHost() == null) {
-            throw new IllegalArgumentException("not a ws:// address: " + uri);
+        return connect(uri, timeout, null);
+    }
+
+    /**
+     * Connects and performs the opening handshake, over TLS for a {@code wss://} address.
+     *
+     * @param uri     a {@code ws://} or {@code wss://} address, such as {@code ws://127.0.0.1:8025/echo}
+     * @param timeout the limit for connecting and for each wait for the server
+     * @param tls     the TLS context trusting the server, required for {@code wss://}
+     * @return the connected client
+     * @throws IOException if the connection, the TLS handshake or the WebSocket handshake fails
+     */
+    public static DemoClient connect(URI uri, Duration timeout, SSLContext tls) throws IOException {
+        boolean secure = "wss".equals(uri.getScheme());
+        if (!secure && !"ws".equals(uri.getScheme()) || uri.getHost() == null) {
+            throw new IllegalArgumentException("not a ws:// or wss:// address: " + uri);
         }
-        int port = uri.getPort() == -1 ? 80 : uri.getPort();
+        if (secure && tls == null) {
+            throw new IllegalArgumentException("a wss:// address needs a TLS context that trusts the server");
+        }
+        int port = uri.getPort() != -1 ? uri.getPort() : secure ? 443 : 80;
         String path = uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         String target = uri.getRawQuery() == null ? path : path + "?" + uri.getRawQuery();
         int millis = Math.toIntExact(timeout.toMillis());
@@ -125,6 +144,12 @@ public final class DemoClient implements Closeable {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(millis);
             socket.connect(new InetSocketAddress(uri.getHost(), port), millis);
+            if (secure) {
+                SSLSocket tlsSocket = (SSLSocket) tls.getSocketFactory()
+                        .createSocket(socket, uri.getHost(), port, true);
+                tlsSocket.startHandshake();
+                socket = tlsSocket;
+            }
             DemoClient client = new DemoClient(socket, timeout);
             client.handshake(uri.getHost() + ":" + port, target);
             return client;
@@ -193,7 +218,10 @@ public final class DemoClient implements Closeable {
         byte[] buffer = new byte[CHUNK];
         long received = 0;
         long firstByte = 0;
-        for (int count; (count = in.read(buffer)) != -1; received += count) {
+        // Over TLS the client does not half-close (see sendRaw), so the end of the echo is its length.
+        boolean toEndOfStream = !(socket instanceof SSLSocket);
+        for (int count; (toEndOfStream || received < rawBytes) && (count = in.read(buffer)) != -1;
+                received += count) {
             if (received == 0) {
                 firstByte = System.nanoTime();
             }
@@ -325,7 +353,11 @@ public final class DemoClient implements Closeable {
             left -= length;
             used = 0;
         } while (left > 0);
-        socket.shutdownOutput();
+        // A TCP half-close ends a wss connection on the demo server (Grizzly closes a connection at the end
+        // of its input, and JDK TLS sockets half-close TCP with their close_notify), cutting the echo short.
+        if (!(socket instanceof SSLSocket)) {
+            socket.shutdownOutput();
+        }
     }
 
     private void await(FutureTask<Void> sending) throws IOException {

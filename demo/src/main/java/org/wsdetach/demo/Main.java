@@ -1,7 +1,9 @@
 package org.wsdetach.demo;
 
+import javax.net.ssl.SSLContext;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
@@ -16,10 +18,14 @@ public final class Main {
     private static final String USAGE = """
             usage: java -jar wsdetach-demo.jar
                      runs the self-test: both detach modes against a local server
-                   java -jar wsdetach-demo.jar server --port P [--host H]
-                     serves ws://H:P/echo until killed (H: 127.0.0.1 unless given; P 0: any free port)
-                   java -jar wsdetach-demo.jar client ws://HOST:PORT/echo --mode server-detach|client-detach --bytes N
-                     detaches one connection to that server, checks its echo of N raw bytes, prints OK or FAIL""";
+                   java -jar wsdetach-demo.jar server --port P [--host H] [--tls [--cert FILE]]
+                     serves ws://H:P/echo until killed (H: 127.0.0.1 unless given; P 0: any free port);
+                     with --tls, wss:// with a new self-signed key whose certificate goes to FILE
+                     (default wsdetach-demo.crt)
+                   java -jar wsdetach-demo.jar client ws[s]://HOST:PORT/echo --mode server-detach|client-detach
+                                              --bytes N [--trust FILE]
+                     detaches one connection to that server, checks its echo of N raw bytes, prints OK or FAIL;
+                     wss:// needs --trust with the server's certificate""";
 
     private Main() {
     }
@@ -45,7 +51,8 @@ public final class Main {
     private static void serve(ServerOptions options) throws InterruptedException {
         DemoServer server;
         try {
-            server = DemoServer.start(options.host(), options.port());
+            SSLContext tls = options.certificate() == null ? null : DemoTls.selfSigned(options.certificate());
+            server = DemoServer.start(options.host(), options.port(), tls);
         } catch (Exception e) {
             System.err.println("cannot start the server: " + e);
             System.exit(1);
@@ -60,7 +67,8 @@ public final class Main {
 
     /** Runs one detach against the server; the last line printed says how it went. */
     private static int check(ClientOptions options) {
-        try (DemoClient client = DemoClient.connect(options.uri(), Duration.ofSeconds(10))) {
+        try (DemoClient client = DemoClient.connect(options.uri(), Duration.ofSeconds(10),
+                options.trust() == null ? null : DemoTls.trusting(options.trust()))) {
             DemoClient.Result result = client.detach(options.mode(), options.bytes());
             System.out.printf(Locale.ROOT, "OK mode=%s bytes=%d latency_ms=%.2f%n", result.mode(), result.bytes(),
                     result.latencyNanos() / 1e6);
@@ -71,7 +79,7 @@ public final class Main {
         }
     }
 
-    private record ClientOptions(URI uri, DemoClient.Mode mode, long bytes) {
+    private record ClientOptions(URI uri, DemoClient.Mode mode, long bytes, Path trust) {
 
         static ClientOptions parse(String[] args) throws UsageException {
             if (args.length == 0) {
@@ -83,11 +91,12 @@ public final class Main {
             } catch (URISyntaxException e) {
                 throw new UsageException("not an address: " + args[0]);
             }
-            if (!"ws".equals(uri.getScheme()) || uri.getHost() == null) {
-                throw new UsageException("not a ws:// address: " + args[0] + " (wss:// is not supported yet)");
+            if (!"ws".equals(uri.getScheme()) && !"wss".equals(uri.getScheme()) || uri.getHost() == null) {
+                throw new UsageException("not a ws:// or wss:// address: " + args[0]);
             }
             DemoClient.Mode mode = null;
             Long bytes = null;
+            Path trust = null;
             for (int i = 1; i < args.length; i += 2) {
                 if (i + 1 == args.length) {
                     throw new UsageException("missing value after " + args[i]);
@@ -95,13 +104,17 @@ public final class Main {
                 switch (args[i]) {
                     case "--mode" -> mode = parseMode(args[i + 1]);
                     case "--bytes" -> bytes = parseBytes(args[i + 1]);
+                    case "--trust" -> trust = Path.of(args[i + 1]);
                     default -> throw new UsageException("unknown option: " + args[i]);
                 }
             }
             if (mode == null || bytes == null) {
                 throw new UsageException("--mode and --bytes are required");
             }
-            return new ClientOptions(uri, mode, bytes);
+            if ("wss".equals(uri.getScheme()) && trust == null) {
+                throw new UsageException("a wss:// address needs --trust with the server's certificate");
+            }
+            return new ClientOptions(uri, mode, bytes, trust);
         }
 
         private static DemoClient.Mode parseMode(String value) throws UsageException {
@@ -125,25 +138,34 @@ public final class Main {
         }
     }
 
-    private record ServerOptions(String host, int port) {
+    /** @param certificate where to write the certificate of a wss server; null for plain ws */
+    private record ServerOptions(String host, int port, Path certificate) {
 
         static ServerOptions parse(String[] args) throws UsageException {
             String host = "127.0.0.1";
             Integer port = null;
+            boolean tls = false;
+            Path certificate = Path.of("wsdetach-demo.crt");
             for (int i = 0; i < args.length; i += 2) {
+                if (args[i].equals("--tls")) {
+                    tls = true;
+                    i--;
+                    continue;
+                }
                 if (i + 1 == args.length) {
                     throw new UsageException("missing value after " + args[i]);
                 }
                 switch (args[i]) {
                     case "--host" -> host = args[i + 1];
                     case "--port" -> port = parsePort(args[i + 1]);
+                    case "--cert" -> certificate = Path.of(args[i + 1]);
                     default -> throw new UsageException("unknown option: " + args[i]);
                 }
             }
             if (port == null) {
                 throw new UsageException("missing --port");
             }
-            return new ServerOptions(host, port);
+            return new ServerOptions(host, port, tls ? certificate : null);
         }
 
         private static int parsePort(String value) throws UsageException {

@@ -1,9 +1,11 @@
 package org.wsdetach.it;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.wsdetach.demo.DemoServer;
+import org.wsdetach.demo.DemoTls;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -62,6 +64,47 @@ class DemoCommandLineTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"server-detach, 0", "server-detach, 5", "server-detach, 16777216",
+            "client-detach, 0", "client-detach, 5", "client-detach, 16777216"})
+    void theClientCommandChecksAServerOverTls(String mode, long bytes, @TempDir Path keys) throws Exception {
+        Path certificate = keys.resolve("server.crt");
+        try (DemoServer server = DemoServer.start("127.0.0.1", 0, DemoTls.selfSigned(certificate))) {
+            assertThat(server.uri().getScheme()).isEqualTo("wss");
+            Process client = java("client", server.uri().toString(), "--mode", mode, "--bytes", Long.toString(bytes),
+                    "--trust", certificate.toString());
+            assertThat(runToEnd(client)).startsWith("OK mode=" + mode + " bytes=" + bytes + " ");
+            assertThat(client.exitValue()).isZero();
+        }
+    }
+
+    @Test
+    void theServerCommandServesWssWithACertificateForClients(@TempDir Path keys) throws Exception {
+        Path certificate = keys.resolve("demo.crt");
+        Process process = java("server", "--port", "0", "--tls", "--cert", certificate.toString());
+        try {
+            URI uri = URI.create(announcedAddress(process).substring("listening on ".length()));
+            assertThat(uri.getScheme()).isEqualTo("wss");
+            Process client = java("client", uri.toString(), "--mode", "client-detach", "--bytes", "5",
+                    "--trust", certificate.toString());
+            assertThat(runToEnd(client)).startsWith("OK mode=client-detach bytes=5 ");
+        } finally {
+            process.destroy();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String announcedAddress(Process server) throws Exception {
+        BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return lines.readLine();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).get(30, TimeUnit.SECONDS);
+    }
+
     @Test
     void theClientCommandFailsAgainstAServerThatDoesNotDetach() throws Exception {
         try (ServerFixture.RunningServer stock = new TyrusFixture().startStock(Probe.ProbeEndpoint.class)) {
@@ -83,15 +126,7 @@ class DemoCommandLineTest {
     void theServerCommandAnnouncesItsAddressAndServesTheProtocol() throws Exception {
         Process process = java("server", "--port", "0", "--host", "127.0.0.1");
         try {
-            BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8));
-            String line = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return lines.readLine();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }).get(30, TimeUnit.SECONDS);
+            String line = announcedAddress(process);
             Matcher matcher = Pattern.compile("listening on ws://127\\.0\\.0\\.1:(\\d+)/echo").matcher(line);
             assertThat(matcher.matches()).as(line).isTrue();
             try (RawPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + matcher.group(1) + "/echo"))) {

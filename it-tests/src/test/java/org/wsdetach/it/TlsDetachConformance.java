@@ -5,12 +5,16 @@ import jakarta.websocket.CloseReason.CloseCodes;
 import org.junit.jupiter.api.Test;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
+import org.wsdetach.demo.DemoTls;
 
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocketFactory;
 import java.io.ByteArrayOutputStream;
 import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
@@ -39,14 +43,29 @@ abstract class TlsDetachConformance extends ConformanceBase {
     static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
     static final String SERVER_CLOSE_BYE = "8805" + "03e8" + ascii("bye");
 
+    /** The demo's self-signed key, made once for the run: no private key is committed. */
+    private static SSLContext serverTls;
+    private static SSLContext clientTls;
+
+    private static synchronized void makeKey() throws Exception {
+        if (serverTls == null) {
+            Path certificate = Files.createTempFile("wsdetach-test", ".crt");
+            serverTls = DemoTls.selfSigned(certificate);
+            clientTls = DemoTls.trusting(certificate);
+            Files.delete(certificate);
+        }
+    }
+
     @Override
     ServerFixture.RunningServer start(Class<?>... endpoints) throws Exception {
-        return fixture().startSecure(TestKeys.server(), endpoints);
+        makeKey();
+        return fixture().startSecure(serverTls, endpoints);
     }
 
     @Override
     SSLSocketFactory tls() throws Exception {
-        return TestKeys.client().getSocketFactory();
+        makeKey();
+        return clientTls.getSocketFactory();
     }
 
     @Test
