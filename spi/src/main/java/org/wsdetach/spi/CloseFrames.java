@@ -115,6 +115,25 @@ public final class CloseFrames {
     }
 
     /**
+     * Returns the close frame a client sends for {@code reason}: as {@link #serverFrame}, but masked with
+     * {@code maskingKey}, which RFC 6455 requires to be unpredictable (take it from a strong random source).
+     *
+     * @param reason     the close reason to send
+     * @param maskingKey the 4-byte masking key, big-endian
+     * @return a new heap buffer holding the frame between position 0 and its limit
+     * @throws IllegalArgumentException if {@code reason} may not be sent, as for {@link #checkLocal}
+     */
+    public static ByteBuffer clientFrame(CloseReason reason, int maskingKey) {
+        byte[] payload = payload(reason);
+        ByteBuffer frame = ByteBuffer.allocate(6 + payload.length);
+        frame.put((byte) 0x88).put((byte) (0x80 | payload.length)).putInt(maskingKey);
+        for (int i = 0; i < payload.length; i++) {
+            frame.put((byte) (payload[i] ^ maskingKey >>> 8 * (3 - (i & 3))));
+        }
+        return frame.flip();
+    }
+
+    /**
      * Reads the close payload a peer sent, already unmasked, from {@code payload[0, length)}.
      *
      * @throws ProtocolException if the payload is one byte long, its status may not be sent, or its

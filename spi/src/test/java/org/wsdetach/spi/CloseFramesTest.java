@@ -168,4 +168,16 @@ class CloseFramesTest {
         buffer.duplicate().get(bytes);
         return hex(bytes);
     }
+
+    @Test
+    void aClientCloseFrameIsMaskedWithTheGivenKey() {
+        ByteBuffer frame = CloseFrames.clientFrame(new CloseReason(CloseCodes.NORMAL_CLOSURE, "detach"), 0x01020304);
+        byte[] bytes = new byte[frame.remaining()];
+        frame.get(bytes);
+        // 03e8 646574616368 xor 01020304 repeated
+        assertThat(HexFormat.of().formatHex(bytes)).isEqualTo("8888" + "01020304" + "02ea67617563606c");
+        ByteBuffer empty = CloseFrames.clientFrame(new CloseReason(CloseCodes.NO_STATUS_CODE, ""), 0x7f000001);
+        assertThat(empty.remaining()).isEqualTo(6);
+        assertThat(empty.get(1)).isEqualTo((byte) 0x80);
+    }
 }

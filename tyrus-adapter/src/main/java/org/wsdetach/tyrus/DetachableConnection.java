@@ -21,7 +21,9 @@ import org.wsdetach.spi.CloseFrames;
 import org.wsdetach.spi.FrameScanner;
 
 import javax.net.ssl.SSLEngine;
+import java.io.IOException;
 import java.net.ProtocolException;
+import java.security.SecureRandom;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -61,6 +63,10 @@ final class DetachableConnection implements Connection, ReadHandler {
             Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute(DetachableConnection.class.getName());
     /** The connection whose session Tyrus is opening on this thread; see {@link SessionTracker}. */
     private static final ThreadLocal<DetachableConnection> OPENING = new ThreadLocal<>();
+    /** The connection whose detach is closing Tyrus' session on this thread. */
+    private static final ThreadLocal<DetachableConnection> CLOSING_FOR_DETACH = new ThreadLocal<>();
+    /** RFC 6455 wants a client's masking keys unpredictable. */
+    private static final SecureRandom MASKING_KEYS = new SecureRandom();
     private static final int OPCODE_CLOSE = 0x8;
     private static final Duration LONGEST_DEADLINE = Duration.ofNanos(Long.MAX_VALUE);
 
@@ -68,10 +74,12 @@ final class DetachableConnection implements Connection, ReadHandler {
 
     private final org.glassfish.grizzly.Connection<?> transport;
     private final Writer transportWriter;
+    /** Which end of the connection this is: a client masks its frames and reads unmasked ones. */
+    private final boolean client;
     private final GuardedWriter guardedWriter = new GuardedWriter();
-    private final DetachingServerContainer.DetachResources resources;
+    private final DetachResources resources;
     /** Used by the reading thread only: Grizzly delivers one read event of a connection at a time. */
-    private final FrameScanner scanner = new FrameScanner(true);
+    private final FrameScanner scanner;
 
     private volatile Connection tyrus;
     private volatile ReadHandler tyrusReader;
@@ -98,32 +106,52 @@ final class DetachableConnection implements Connection, ReadHandler {
     private volatile TlsDetachedConnection tlsDetached;
 
     private DetachableConnection(org.glassfish.grizzly.Connection<?> transport, Writer transportWriter,
-                                 DetachingServerContainer.DetachResources resources) {
+                                 boolean client, DetachResources resources) {
         this.transport = transport;
         this.transportWriter = transportWriter;
+        this.client = client;
         this.resources = resources;
+        this.scanner = new FrameScanner(!client);
     }
 
-    /** Creates Tyrus' connection behind a new instance; plain Tyrus if the transport is unknown. */
+    /** Creates Tyrus' server connection behind a new instance; plain Tyrus if the transport is unknown. */
     static Connection open(UpgradeInfo upgrade, Writer writer, Connection.CloseListener closeListener,
                            org.glassfish.grizzly.Connection<?> transport,
-                           DetachingServerContainer.DetachResources resources) {
+                           DetachResources resources) {
         if (transport == null) {
             return upgrade.createConnection(writer, closeListener);
         }
-        DetachableConnection connection = new DetachableConnection(transport, writer, resources);
-        Connection tyrus;
-        OPENING.set(connection);
-        try {
-            tyrus = upgrade.createConnection(connection.guardedWriter, closeListener);
-        } finally {
-            OPENING.remove();
-        }
+        DetachableConnection connection = new DetachableConnection(transport, writer, false, resources);
+        Connection tyrus = connection.opening(() -> upgrade.createConnection(connection.guardedWriter, closeListener));
         if (tyrus == null) {
             return null;
         }
         connection.attach(tyrus);
         return connection;
+    }
+
+    /**
+     * A new instance for a Tyrus client connection: Tyrus must be given its {@link #getWriter() writer}
+     * to process the handshake's response with, {@linkplain #opening while opening}, and the connection
+     * it then creates must be {@linkplain #attach attached}.
+     */
+    static DetachableConnection forClient(org.glassfish.grizzly.Connection<?> transport, Writer writer) {
+        return new DetachableConnection(transport, writer, true, DetachResources.forClients());
+    }
+
+    /** Runs {@code step}, in which Tyrus opens this connection's session and runs {@code @OnOpen}. */
+    <T> T opening(java.util.function.Supplier<T> step) {
+        OPENING.set(this);
+        try {
+            return step.get();
+        } finally {
+            OPENING.remove();
+        }
+    }
+
+    /** The connection behind {@code writer}, if Tyrus was given the writer of one. */
+    static DetachableConnection ofWriter(Object writer) {
+        return writer instanceof GuardedWriter ? ((GuardedWriter) writer).owner() : null;
     }
 
     static DetachableConnection opening() {
@@ -134,7 +162,7 @@ final class DetachableConnection implements Connection, ReadHandler {
         return ATTRIBUTE.get(transport);
     }
 
-    private void attach(Connection tyrusConnection) {
+    void attach(Connection tyrusConnection) {
         tyrusReader = tyrusConnection.getReadHandler();
         tyrus = tyrusConnection;
         ATTRIBUTE.set(transport, this);
@@ -340,12 +368,12 @@ final class DetachableConnection implements Connection, ReadHandler {
     }
 
     /**
-     * Called by the filter when a read event is over, on the reading thread.
+     * Called when a read event is over, on the reading thread.
      *
      * @return true if Grizzly must not read this connection any more: the peer's close frame has arrived
      *         and what follows it belongs to the detached connection
      */
-    boolean readEventDone() {
+    private boolean readEventDone() {
         boolean zeroDeadlineMissed;
         boolean stopReading;
         synchronized (this) {
@@ -360,10 +388,10 @@ final class DetachableConnection implements Connection, ReadHandler {
     }
 
     /**
-     * Called by the filter once it has suspended the read event that brought the peer's close frame: Grizzly
+     * Called once the read event that brought the peer's close frame is suspended: Grizzly
      * reads this connection no more until the event is resumed, which only a wss connection does.
      */
-    void readsStopped(FilterChainContext event) {
+    private void readsStopped(FilterChainContext event) {
         synchronized (this) {
             readerReleased = true;
             stoppedEvent = event;
@@ -371,22 +399,40 @@ final class DetachableConnection implements Connection, ReadHandler {
         handOverIfReady();
     }
 
+    /** Tyrus' own handling of a read event, by its WebSocket filter. */
+    interface TyrusRead {
+        NextAction handle() throws IOException;
+    }
+
     /**
-     * Called by the filter before anything else with each read event: a detached wss connection takes
-     * its reads here.
-     *
-     * @return what the filter must return, or null if the event is not for a detached connection
+     * Handles a read event for the WebSocket filter of a server or client, around Tyrus' own handling: a
+     * detached wss connection takes its reads before Tyrus, and the event that brought the peer's close
+     * frame is suspended for good, or until a detached wss connection wants more.
      */
-    NextAction readDetached(FilterChainContext event) {
-        TlsDetachedConnection detached = tlsDetached;
-        return detached == null ? null : detached.onRead(event);
+    static NextAction handleRead(FilterChainContext event, TyrusRead tyrusRead) throws IOException {
+        org.glassfish.grizzly.Connection<?> transport = event.getConnection();
+        DetachableConnection connection = of(transport);
+        TlsDetachedConnection secure = connection == null ? null : connection.tlsDetached;
+        if (secure != null) {
+            return secure.onRead(event);
+        }
+        NextAction next = tyrusRead.handle();
+        connection = of(transport);
+        if (connection != null && connection.readEventDone()) {
+            // Grizzly disabled read interest for this event and enables it again when the event completes. A
+            // suspended event does not complete, so the bytes after the peer's close frame stay in the socket.
+            event.suspend();
+            connection.readsStopped(event);
+            return event.getSuspendAction();
+        }
+        return next;
     }
 
     // ---- writing and closing ----
 
     /** Writes one of our close frames; Tyrus' writer keeps it behind everything the session sent before. */
     private void sendClose(CloseReason reason) {
-        transportWriter.write(CloseFrames.serverFrame(reason), new CompletionHandler<>() {
+        transportWriter.write(closeFrame(reason), new CompletionHandler<>() {
             @Override
             public void completed(ByteBuffer frame) {
                 synchronized (DetachableConnection.this) {
@@ -402,8 +448,22 @@ final class DetachableConnection implements Connection, ReadHandler {
         });
     }
 
+    private ByteBuffer closeFrame(CloseReason reason) {
+        return client ? CloseFrames.clientFrame(reason, MASKING_KEYS.nextInt()) : CloseFrames.serverFrame(reason);
+    }
+
+    /** Whether Tyrus is closing a session on this thread because it detaches; see DetachAwareReconnectHandler. */
+    static boolean closingForDetach() {
+        return CLOSING_FOR_DETACH.get() != null;
+    }
+
     private void closeTyrus(CloseReason reason) {
-        tyrus.close(reason);
+        CLOSING_FOR_DETACH.set(this);
+        try {
+            tyrus.close(reason);
+        } finally {
+            CLOSING_FOR_DETACH.remove();
+        }
         synchronized (this) {
             tyrusClosed = true;
         }
@@ -433,10 +493,10 @@ final class DetachableConnection implements Connection, ReadHandler {
         if (tls == null) {
             SocketChannel channel = (SocketChannel) ((NIOConnection) transport).getChannel();
             detached = new NioDetachedConnection(resources.ioLoop, channel, initialBytes, peerReason, transport,
-                    transport::terminateSilently);
+                    client ? this::releaseClientTransport : transport::terminateSilently);
         } else {
             TlsDetachedConnection secure = new TlsDetachedConnection(resources.ioLoop, transport, tls, initialBytes,
-                    peerReason, event);
+                    peerReason, event, client ? this::releaseClientTransport : transport::closeSilently);
             tlsDetached = secure;
             detached = secure;
         }
@@ -449,6 +509,15 @@ final class DetachableConnection implements Connection, ReadHandler {
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.WARNING, "detach handler " + owner + " failed; closing its connection", e);
             closeQuietly(detached);
+        }
+    }
+
+    /** A Tyrus client's writer closes the connection and shuts down the client's own Grizzly transport. */
+    private void releaseClientTransport() {
+        try {
+            transportWriter.close();
+        } catch (java.io.IOException e) {
+            transport.terminateSilently();
         }
     }
 
@@ -472,7 +541,7 @@ final class DetachableConnection implements Connection, ReadHandler {
             cancelDeadline();
             future = result;
             if (before == State.CLOSE_ARRIVING && error instanceof ProtocolException) {
-                transportWriter.write(CloseFrames.serverFrame(new CloseReason(CloseCodes.PROTOCOL_ERROR, "")), null);
+                transportWriter.write(closeFrame(new CloseReason(CloseCodes.PROTOCOL_ERROR, "")), null);
             }
         }
         if (before == State.CLOSE_ARRIVING) {
@@ -553,6 +622,10 @@ final class DetachableConnection implements Connection, ReadHandler {
      * writer must not close the connection.
      */
     private final class GuardedWriter extends Writer {
+
+        DetachableConnection owner() {
+            return DetachableConnection.this;
+        }
 
         @Override
         public void write(ByteBuffer buffer, CompletionHandler<ByteBuffer> completion) {

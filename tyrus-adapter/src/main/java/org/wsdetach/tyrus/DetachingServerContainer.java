@@ -27,8 +27,6 @@ import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One server: a Grizzly listener whose WebSocket filter and engine are wrapped so that every upgraded
@@ -109,7 +107,7 @@ final class DetachingServerContainer extends TyrusServerContainer {
         if (userListener != null) {
             userListener.onApplicationInitialized(rootPath);
         }
-        resources = new DetachResources();
+        resources = new DetachResources("wsdetach");
         server.start();
         boundPort = listener.getPort();
         super.start(rootPath, port);
@@ -195,33 +193,6 @@ final class DetachingServerContainer extends TyrusServerContainer {
         @Override
         public void register(ServerEndpointConfig serverConfig, String contextPath) throws DeploymentException {
             tyrus.register(serverConfig, contextPath);
-        }
-    }
-
-    /** The threads a server's detaches share: one for deadlines, one loop for detached connections' I/O. */
-    static final class DetachResources implements AutoCloseable {
-        final ScheduledThreadPoolExecutor timer;
-        final IoLoop ioLoop;
-
-        DetachResources() throws IOException {
-            timer = new ScheduledThreadPoolExecutor(1, runnable -> {
-                Thread thread = new Thread(runnable, "wsdetach-deadlines");
-                thread.setDaemon(true);
-                return thread;
-            });
-            timer.setRemoveOnCancelPolicy(true);
-            ioLoop = new IoLoop("wsdetach-io");
-        }
-
-        @Override
-        public void close() {
-            timer.shutdownNow();
-            ioLoop.close();
-            try {
-                timer.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 }

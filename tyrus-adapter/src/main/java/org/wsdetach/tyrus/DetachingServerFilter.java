@@ -9,9 +9,8 @@ import org.glassfish.tyrus.spi.ServerContainer;
 import java.io.IOException;
 
 /**
- * Tyrus' Grizzly WebSocket filter with two additions: it tells the engine which Grizzly connection a
- * handshake belongs to, and it stops Grizzly from reading a connection whose peer's close frame has
- * arrived, at the end of the read event that brought it.
+ * Tyrus' Grizzly WebSocket filter for servers, with two additions: it tells the engine which Grizzly
+ * connection a handshake belongs to, and it runs {@link DetachableConnection#handleRead}'s hooks.
  */
 final class DetachingServerFilter extends GrizzlyServerFilter {
 
@@ -28,27 +27,13 @@ final class DetachingServerFilter extends GrizzlyServerFilter {
 
     @Override
     public NextAction handleRead(FilterChainContext ctx) throws IOException {
-        Connection<?> transport = ctx.getConnection();
-        DetachableConnection connection = DetachableConnection.of(transport);
-        NextAction detached = connection == null ? null : connection.readDetached(ctx);
-        if (detached != null) {
-            return detached;
-        }
-        READING.set(transport);
-        NextAction next;
-        try {
-            next = super.handleRead(ctx);
-        } finally {
-            READING.remove();
-        }
-        connection = DetachableConnection.of(transport);
-        if (connection != null && connection.readEventDone()) {
-            // Grizzly disabled read interest for this event and enables it again when the event completes. A
-            // suspended event does not complete, so the bytes after the peer's close frame stay in the socket.
-            ctx.suspend();
-            connection.readsStopped(ctx);
-            return ctx.getSuspendAction();
-        }
-        return next;
+        return DetachableConnection.handleRead(ctx, () -> {
+            READING.set(ctx.getConnection());
+            try {
+                return super.handleRead(ctx);
+            } finally {
+                READING.remove();
+            }
+        });
     }
 }

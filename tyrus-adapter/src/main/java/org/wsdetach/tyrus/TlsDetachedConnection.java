@@ -52,6 +52,8 @@ final class TlsDetachedConnection implements DetachedConnection {
     private final org.glassfish.grizzly.Connection<?> transport;
     private final SSLEngine engine;
     private final CloseReason peerCloseReason;
+    /** Closes the transport: gracefully, so that what is queued goes out first. */
+    private final Runnable release;
 
     private final Object lock = new Object();
     // Guarded by lock.
@@ -76,8 +78,10 @@ final class TlsDetachedConnection implements DetachedConnection {
      *                  {@code initialBytes}
      */
     TlsDetachedConnection(IoLoop loop, org.glassfish.grizzly.Connection<?> transport, SSLEngine engine,
-                          ByteBuffer initialBytes, CloseReason peerCloseReason, FilterChainContext heldEvent) {
+                          ByteBuffer initialBytes, CloseReason peerCloseReason, FilterChainContext heldEvent,
+                          Runnable release) {
         this.loop = loop;
+        this.release = release;
         this.transport = transport;
         this.engine = engine;
         this.peerCloseReason = peerCloseReason;
@@ -370,7 +374,7 @@ final class TlsDetachedConnection implements DetachedConnection {
             engine.wrap(ByteBuffer.allocate(0), closeNotify);
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "close_notify could not be made; closing instead", e);
-            transport.closeSilently();
+            release.run();
             return;
         }
         closeNotify.flip();
@@ -429,7 +433,7 @@ final class TlsDetachedConnection implements DetachedConnection {
             held = heldEvent;
             heldEvent = null;
         }
-        transport.closeSilently();
+        release.run();
         resume(held);
         if (failedRead != null) {
             Completions.deliver(loop, failedRead, failedReadAttachment, 0, new AsynchronousCloseException());

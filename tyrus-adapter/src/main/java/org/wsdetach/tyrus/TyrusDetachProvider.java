@@ -13,8 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Detaches sessions served by {@link DetachingServerContainerFactory}'s containers. Found by
- * {@link java.util.ServiceLoader}; applications do not use it directly.
+ * Detaches sessions served by {@link DetachingServerContainerFactory}'s containers and sessions opened by
+ * clients made with {@link DetachingClientContainer}. Found by {@link java.util.ServiceLoader};
+ * applications do not use it directly.
  *
  * <p>{@link DetachedConnection#unwrap} offers the {@link java.nio.channels.SocketChannel} and the Grizzly
  * {@code org.glassfish.grizzly.Connection}.
@@ -54,10 +55,14 @@ public final class TyrusDetachProvider implements DetachProvider {
             throw new IllegalStateException("session " + session.getId() + " is not open");
         }
         DetachableConnection connection = SESSIONS.get(session.getId());
+        if (connection == null) {
+            connection = TyrusClientInternals.connectionOf(session);
+        }
         if (connection != null) {
             return connection;
         }
-        throw new UnsupportedOperationException("session " + session.getId()
-                + " is not served by a wsdetach container: is wsdetach-tyrus on the server's classpath?");
+        throw new UnsupportedOperationException("session " + session.getId() + " is not served by a wsdetach"
+                + " container: a server needs wsdetach-tyrus on its classpath, a client to be made with"
+                + " ClientManager.createClient(DetachingClientContainer.class.getName())");
     }
 }

@@ -1,0 +1,272 @@
+package org.wsdetach.it;
+
+import jakarta.websocket.ClientEndpoint;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import jakarta.websocket.OnClose;
+import jakarta.websocket.OnOpen;
+import jakarta.websocket.Session;
+import org.glassfish.tyrus.client.ClientManager;
+import org.glassfish.tyrus.client.ClientProperties;
+import org.glassfish.tyrus.client.SslEngineConfigurator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.wsdetach.Detach;
+import org.wsdetach.DetachHandler;
+import org.wsdetach.DetachedConnection;
+import org.wsdetach.demo.DemoTls;
+import org.wsdetach.tyrus.DetachAwareReconnectHandler;
+import org.wsdetach.tyrus.DetachingClientContainer;
+
+import javax.net.ssl.SSLContext;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.wsdetach.it.RawPeer.ascii;
+
+/**
+ * Sessions of the Tyrus client detach too: against wsdetach's Tyrus server, both sides detaching, and
+ * against a byte-level server for the client's view of the edge cases.
+ */
+class TyrusClientDetachTest {
+
+    static final CloseReason CLIENT_DONE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "client done");
+
+    ServerFixture.RunningServer server;
+    ClientManager client;
+
+    @BeforeEach
+    void start() throws Exception {
+        Probe.reset();
+        server = new TyrusFixture().start(Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class);
+        client = ClientManager.createClient(DetachingClientContainer.class.getName());
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    /** A client endpoint that hands its detached connection to the test. */
+    @ClientEndpoint
+    public static class ClientSide {
+        final CompletableFuture<Session> opened = new CompletableFuture<>();
+        final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
+        final CompletableFuture<DetachedConnection> handed = new CompletableFuture<>();
+        final AtomicInteger closes = new AtomicInteger();
+        volatile boolean detachOnPeerClose;
+        volatile String firstWords;
+
+        DetachHandler handler() {
+            return connection -> {
+                if (firstWords != null) {
+                    connection.write(java.nio.ByteBuffer.wrap(firstWords.getBytes()));
+                }
+                handed.complete(connection);
+            };
+        }
+
+        @OnOpen
+        public void open(Session session) {
+            if (detachOnPeerClose) {
+                Detach.detachOnPeerClose(session, handler());
+            }
+            opened.complete(session);
+        }
+
+        @OnClose
+        public void close(CloseReason reason) {
+            closes.incrementAndGet();
+            closed.complete(reason);
+        }
+    }
+
+    @Test
+    void theClientDetachesAndTheServerDetachesOnItsCloseFrame() throws Exception {
+        ClientSide side = new ClientSide();
+        Session session = client.connectToServer(side, server.uri("/declared"));
+        CompletableFuture<DetachedConnection> stage = Detach.detach(session, CLIENT_DONE, side.handler());
+        DetachedConnection ours = stage.get(10, TimeUnit.SECONDS);
+        DetachedConnection theirs = Probe.awaitHanded();
+        assertThat(side.handed.get(10, TimeUnit.SECONDS)).isSameAs(ours);
+        assertThat(theirs.peerCloseReason().getReasonPhrase()).isEqualTo("client done");
+        assertThat(ours.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+
+        ConformanceBase.write(ours, "ping");
+        assertThat(ConformanceBase.readText(theirs, 4)).isEqualTo("ping");
+        ConformanceBase.write(theirs, "pong");
+        assertThat(ConformanceBase.readText(ours, 4)).isEqualTo("pong");
+
+        assertThat(side.closed.get(10, TimeUnit.SECONDS).getReasonPhrase()).isEqualTo("client done");
+        assertThat(session.isOpen()).isFalse();
+        ours.shutdownOutput();
+        assertThat(ConformanceBase.readToEnd(theirs, 0)).isZero();
+        theirs.close();
+        assertThat(ConformanceBase.readToEnd(ours, 0)).isZero();
+        ours.close();
+        assertThat(side.closes).hasValue(1);
+    }
+
+    @Test
+    void theServerDetachesAndTheClientAnswersWithRawBytesAtOnce() throws Exception {
+        Probe.onText = s -> Detach.detach(s, new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye"), Probe.HAND_TO_TEST);
+        ClientSide side = new ClientSide();
+        side.detachOnPeerClose = true;
+        // The client's handler writes as soon as it has the connection, right behind its reply close frame.
+        side.firstWords = "early";
+        Session session = client.connectToServer(side, server.uri("/probe"));
+        session.getBasicRemote().sendText("go");
+        DetachedConnection ours = side.handed.get(10, TimeUnit.SECONDS);
+        DetachedConnection theirs = Probe.awaitHanded();
+        assertThat(ConformanceBase.readText(theirs, 5)).isEqualTo("early");
+        assertThat(ours.peerCloseReason().getReasonPhrase()).isEqualTo("bye");
+        ConformanceBase.write(theirs, "late");
+        assertThat(ConformanceBase.readText(ours, 4)).isEqualTo("late");
+        ours.close();
+        theirs.close();
+    }
+
+    @Test
+    void aClientDetachAgainstAByteLevelServerKeepsEverySplitOfTheReplyAndRawBytes() throws Exception {
+        byte[] replyAndRaw = RawPeer.hex("8802" + "03e8" + ConformanceBase.HELLO);
+        for (int split = 0; split < replyAndRaw.length; split++) {
+            try (RawServerPeer peer = new RawServerPeer()) {
+                ClientSide side = new ClientSide();
+                CompletableFuture<Session> connecting = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return client.connectToServer(side, peer.uri());
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                peer.accept();
+                Session session = connecting.get(10, TimeUnit.SECONDS);
+                CompletableFuture<DetachedConnection> stage = Detach.detach(session, CLIENT_DONE, side.handler());
+                assertThat(peer.readClientFrameHex()).isEqualTo("88" + "03e8" + ascii("client done"));
+                if (split == 0) {
+                    peer.write(replyAndRaw);
+                } else {
+                    peer.write(Arrays.copyOfRange(replyAndRaw, 0, split));
+                    peer.write(Arrays.copyOfRange(replyAndRaw, split, replyAndRaw.length));
+                }
+                DetachedConnection connection = stage.get(10, TimeUnit.SECONDS);
+                assertThat(ConformanceBase.readText(connection, 5)).as("split at %d", split).isEqualTo("hello");
+                ConformanceBase.write(connection, "bye");
+                assertThat(peer.readExactly(3)).isEqualTo("bye".getBytes());
+                connection.close();
+            }
+        }
+    }
+
+    @Test
+    void aStatuslessCloseFromAByteLevelServerIsAnsweredWithoutStatus() throws Exception {
+        try (RawServerPeer peer = new RawServerPeer()) {
+            ClientSide side = new ClientSide();
+            side.detachOnPeerClose = true;
+            CompletableFuture<Session> connecting = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return client.connectToServer(side, peer.uri());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            peer.accept();
+            connecting.get(10, TimeUnit.SECONDS);
+            side.opened.get(10, TimeUnit.SECONDS);
+            peer.writeHex("8800" + ConformanceBase.HELLO);
+            assertThat(peer.readClientFrameHex()).isEqualTo("88");
+            DetachedConnection connection = side.handed.get(10, TimeUnit.SECONDS);
+            assertThat(connection.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NO_STATUS_CODE);
+            assertThat(ConformanceBase.readText(connection, 5)).isEqualTo("hello");
+            connection.close();
+        }
+    }
+
+    @Test
+    void aReconnectHandlerDoesNotTakeADetachForADisconnect() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        client.getProperties().put(ClientProperties.RECONNECT_HANDLER,
+                new DetachAwareReconnectHandler(new ClientManager.ReconnectHandler() {
+                    @Override
+                    public boolean onDisconnect(CloseReason closeReason) {
+                        asked.incrementAndGet();
+                        return true;
+                    }
+                }));
+        ClientSide side = new ClientSide();
+        Session session = client.connectToServer(side, server.uri("/declared"));
+        DetachedConnection ours = Detach.detach(session, CLIENT_DONE, side.handler()).get(10, TimeUnit.SECONDS);
+        Probe.awaitHanded().close();
+        side.closed.get(10, TimeUnit.SECONDS);
+        assertThat(asked).hasValue(0);
+        ours.close();
+    }
+
+    @Test
+    void aThousandClientDetachesLeakNoThreads() throws Exception {
+        try (ServerFixture.RunningServer echo = new TyrusFixture().start(Probe.EchoEndpoint.class)) {
+            for (int i = 0; i < 20; i++) {
+                detachAndEcho(echo);
+            }
+            int threadsBefore = Thread.activeCount();
+            for (int i = 0; i < 1000; i++) {
+                detachAndEcho(echo);
+            }
+            // Each client connection has a Grizzly transport of its own, shut down with the detached connection.
+            assertThat(Thread.activeCount()).isLessThanOrEqualTo(threadsBefore + 6);
+        }
+    }
+
+    private void detachAndEcho(ServerFixture.RunningServer echo) throws Exception {
+        ClientSide side = new ClientSide();
+        Session session = client.connectToServer(side, echo.uri("/echo"));
+        DetachedConnection connection = Detach.detach(session, CLIENT_DONE, side.handler()).get(10, TimeUnit.SECONDS);
+        ConformanceBase.write(connection, "hi");
+        connection.shutdownOutput();
+        assertThat(ConformanceBase.readText(connection, 2)).isEqualTo("hi");
+        assertThat(ConformanceBase.readToEnd(connection, 0)).isZero();
+        connection.close();
+    }
+
+    @Test
+    void aWssClientAndServerDetachInsideTheirTlsSession() throws Exception {
+        Path certificate = Files.createTempFile("wsdetach-client-test", ".crt");
+        SSLContext serverTls = DemoTls.selfSigned(certificate);
+        SSLContext clientTls = DemoTls.trusting(certificate);
+        Files.delete(certificate);
+        try (ServerFixture.RunningServer secure = new TyrusFixture().startSecure(serverTls, Probe.DeclaredEndpoint.class)) {
+            client.getProperties().put(ClientProperties.SSL_ENGINE_CONFIGURATOR,
+                    new SslEngineConfigurator(clientTls, true, false, false));
+            ClientSide side = new ClientSide();
+            Session session = client.connectToServer(side, secure.uri("/declared"));
+            side.firstWords = "early";
+            DetachedConnection ours = Detach.detach(session, CLIENT_DONE, side.handler()).get(10, TimeUnit.SECONDS);
+            DetachedConnection theirs = Probe.awaitHanded();
+            assertThat(ours.sslSession()).isPresent();
+            assertThat(theirs.sslSession()).isPresent();
+            assertThat(ConformanceBase.readText(theirs, 5)).isEqualTo("early");
+            byte[] big = new byte[1 << 20];
+            new java.util.Random(1).nextBytes(big);
+            CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+                try {
+                    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(big);
+                    while (buffer.hasRemaining()) {
+                        theirs.write(buffer).get(10, TimeUnit.SECONDS);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(ConformanceBase.read(ours, big.length)).isEqualTo(big);
+            sending.get(10, TimeUnit.SECONDS);
+            ours.close();
+            theirs.close();
+        }
+    }
+}

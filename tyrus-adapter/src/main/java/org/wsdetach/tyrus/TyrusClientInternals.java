@@ -1,0 +1,64 @@
+package org.wsdetach.tyrus;
+
+import jakarta.websocket.Session;
+import org.glassfish.tyrus.container.grizzly.client.GrizzlyWriter;
+import org.glassfish.tyrus.core.ProtocolHandler;
+import org.glassfish.tyrus.core.TyrusRemoteEndpoint;
+import org.glassfish.tyrus.core.TyrusWebSocket;
+import org.glassfish.tyrus.spi.Writer;
+
+import java.lang.reflect.Field;
+
+/**
+ * The only place the adapter reads private state of Tyrus, which the client side cannot do without:
+ * Tyrus' client calls no listener of ours with a session, and its filter chain is built privately. Two
+ * paths, resolved once: a client session to the writer Tyrus writes its frames with (ours, so it leads to
+ * the {@link DetachableConnection}), and Tyrus' Grizzly writer to its Grizzly connection. On the module
+ * path this needs {@code --add-opens} of {@code org.glassfish.tyrus.core/org.glassfish.tyrus.core} and
+ * {@code org.glassfish.tyrus.container.grizzly.client/org.glassfish.tyrus.container.grizzly.client}.
+ */
+final class TyrusClientInternals {
+
+    private static final Field REMOTE_WEB_SOCKET = field(TyrusRemoteEndpoint.class, "webSocket");
+    private static final Field WEB_SOCKET_PROTOCOL_HANDLER = field(TyrusWebSocket.class, "protocolHandler");
+    private static final Field PROTOCOL_HANDLER_WRITER = field(ProtocolHandler.class, "writer");
+    private static final Field GRIZZLY_WRITER_CONNECTION = field(GrizzlyWriter.class, "connection");
+
+    private TyrusClientInternals() {
+    }
+
+    /** The detachable connection of a Tyrus client session, or null if it has none. */
+    static DetachableConnection connectionOf(Session session) {
+        if (!(session.getBasicRemote() instanceof TyrusRemoteEndpoint)) {
+            return null;
+        }
+        Object webSocket = read(REMOTE_WEB_SOCKET, session.getBasicRemote());
+        Object protocolHandler = read(WEB_SOCKET_PROTOCOL_HANDLER, webSocket);
+        return DetachableConnection.ofWriter(read(PROTOCOL_HANDLER_WRITER, protocolHandler));
+    }
+
+    /** The Grizzly connection a Tyrus client writes to, or null if the writer is not Tyrus' Grizzly one. */
+    static org.glassfish.grizzly.Connection<?> transportOf(Writer writer) {
+        return writer instanceof GrizzlyWriter
+                ? (org.glassfish.grizzly.Connection<?>) read(GRIZZLY_WRITER_CONNECTION, writer) : null;
+    }
+
+    private static Field field(Class<?> type, String name) {
+        try {
+            Field field = type.getDeclaredField(name);
+            field.setAccessible(true);
+            return field;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("wsdetach cannot reach " + type.getName() + "." + name
+                    + " in this Tyrus version (2.2.2 expected), or the module is not open to it", e);
+        }
+    }
+
+    private static Object read(Field field, Object target) {
+        try {
+            return field.get(target);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("wsdetach cannot read " + field, e);
+        }
+    }
+}
