@@ -1,5 +1,7 @@
 package org.wsdetach.it;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -25,24 +27,50 @@ final class RawServerPeer implements AutoCloseable {
     private static final Pattern KEY = Pattern.compile("(?im)^Sec-WebSocket-Key:\\s*(\\S+)\\s*$");
 
     private final ServerSocket listener;
+    /** The server's TLS context, or null for plain ws. */
+    private final SSLContext tls;
+    private Socket tcp;
     private Socket socket;
     private InputStream in;
     private OutputStream out;
 
     RawServerPeer() throws IOException {
+        this(null);
+    }
+
+    /** A peer that speaks TLS ({@code wss}) with {@code tls}'s key, if given. */
+    RawServerPeer(SSLContext tls) throws IOException {
+        this.tls = tls;
         listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         listener.setSoTimeout(RawPeer.TIMEOUT_MILLIS);
     }
 
     URI uri() {
-        return URI.create("ws://127.0.0.1:" + listener.getLocalPort() + "/raw");
+        return URI.create((tls == null ? "ws" : "wss") + "://127.0.0.1:" + listener.getLocalPort() + "/raw");
+    }
+
+    /** The TCP socket, under TLS if there is TLS: writing to it goes around the TLS session. */
+    Socket rawSocket() {
+        return tcp;
+    }
+
+    /** Half-closes: with TLS, a close_notify, then the TCP half-close. */
+    void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
     }
 
     /** Accepts the client's connection and answers its upgrade request. */
     RawServerPeer accept() throws Exception {
-        socket = listener.accept();
-        socket.setTcpNoDelay(true);
-        socket.setSoTimeout(RawPeer.TIMEOUT_MILLIS);
+        tcp = listener.accept();
+        tcp.setTcpNoDelay(true);
+        tcp.setSoTimeout(RawPeer.TIMEOUT_MILLIS);
+        socket = tcp;
+        if (tls != null) {
+            SSLSocket secure = (SSLSocket) tls.getSocketFactory().createSocket(tcp, null, tcp.getPort(), true);
+            secure.setUseClientMode(false);
+            secure.startHandshake();
+            socket = secure;
+        }
         in = socket.getInputStream();
         out = socket.getOutputStream();
         ByteArrayOutputStream request = new ByteArrayOutputStream();

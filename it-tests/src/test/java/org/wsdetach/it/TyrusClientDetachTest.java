@@ -20,14 +20,21 @@ import org.wsdetach.tyrus.DetachAwareReconnectHandler;
 import org.wsdetach.tyrus.DetachingClientContainer;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.wsdetach.it.RawPeer.ascii;
 
 /**
@@ -234,15 +241,26 @@ class TyrusClientDetachTest {
         connection.close();
     }
 
+    private static SSLContext serverTls;
+    private static SSLContext clientTls;
+
+    private static synchronized void makeKey() throws Exception {
+        if (serverTls == null) {
+            Path certificate = Files.createTempFile("wsdetach-client-test", ".crt");
+            serverTls = DemoTls.selfSigned(certificate);
+            clientTls = DemoTls.trusting(certificate);
+            Files.delete(certificate);
+        }
+    }
+
+    private ServerFixture.RunningServer startSecure() throws Exception {
+        trustTheTestKey();
+        return new TyrusFixture().startSecure(serverTls, Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class);
+    }
+
     @Test
-    void aWssClientAndServerDetachInsideTheirTlsSession() throws Exception {
-        Path certificate = Files.createTempFile("wsdetach-client-test", ".crt");
-        SSLContext serverTls = DemoTls.selfSigned(certificate);
-        SSLContext clientTls = DemoTls.trusting(certificate);
-        Files.delete(certificate);
-        try (ServerFixture.RunningServer secure = new TyrusFixture().startSecure(serverTls, Probe.DeclaredEndpoint.class)) {
-            client.getProperties().put(ClientProperties.SSL_ENGINE_CONFIGURATOR,
-                    new SslEngineConfigurator(clientTls, true, false, false));
+    void overWssAClientDetachCarriesSixteenMebibytesEachWay() throws Exception {
+        try (ServerFixture.RunningServer secure = startSecure()) {
             ClientSide side = new ClientSide();
             Session session = client.connectToServer(side, secure.uri("/declared"));
             side.firstWords = "early";
@@ -251,22 +269,116 @@ class TyrusClientDetachTest {
             assertThat(ours.sslSession()).isPresent();
             assertThat(theirs.sslSession()).isPresent();
             assertThat(ConformanceBase.readText(theirs, 5)).isEqualTo("early");
-            byte[] big = new byte[1 << 20];
-            new java.util.Random(1).nextBytes(big);
-            CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
-                try {
-                    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(big);
-                    while (buffer.hasRemaining()) {
-                        theirs.write(buffer).get(10, TimeUnit.SECONDS);
-                    }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            assertThat(ConformanceBase.read(ours, big.length)).isEqualTo(big);
-            sending.get(10, TimeUnit.SECONDS);
+            exchangeSixteenMebibytes(ours, theirs);
             ours.close();
+            assertThat(ConformanceBase.readToEnd(theirs, 0)).as("the client's close_notify ends the stream").isZero();
             theirs.close();
         }
+    }
+
+    @Test
+    void overWssAServerDetachCarriesSixteenMebibytesEachWay() throws Exception {
+        try (ServerFixture.RunningServer secure = startSecure()) {
+            Probe.onText = s -> Detach.detach(s, new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye"), Probe.HAND_TO_TEST);
+            ClientSide side = new ClientSide();
+            side.detachOnPeerClose = true;
+            side.firstWords = "early";
+            Session session = client.connectToServer(side, secure.uri("/probe"));
+            session.getBasicRemote().sendText("go");
+            DetachedConnection ours = side.handed.get(10, TimeUnit.SECONDS);
+            DetachedConnection theirs = Probe.awaitHanded();
+            assertThat(ConformanceBase.readText(theirs, 5)).isEqualTo("early");
+            exchangeSixteenMebibytes(ours, theirs);
+            theirs.close();
+            assertThat(ConformanceBase.readToEnd(ours, 0)).as("the server's close_notify ends the stream").isZero();
+            ours.close();
+        }
+    }
+
+    /** Connects the client to a byte-level wss server and has it detach; returns the detach's future. */
+    private CompletableFuture<DetachedConnection> detachAgainst(RawServerPeer peer) throws Exception {
+        ClientSide side = new ClientSide();
+        CompletableFuture<Session> connecting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.connectToServer(side, peer.uri());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        peer.accept();
+        CompletableFuture<DetachedConnection> stage =
+                Detach.detach(connecting.get(10, TimeUnit.SECONDS), CLIENT_DONE, Detach.NO_DEADLINE, side.handler());
+        assertThat(peer.readClientFrameHex()).isEqualTo("88" + "03e8" + ascii("client done"));
+        return stage;
+    }
+
+    private void trustTheTestKey() throws Exception {
+        makeKey();
+        client.getProperties().put(ClientProperties.SSL_ENGINE_CONFIGURATOR,
+                new SslEngineConfigurator(clientTls, true, false, false));
+    }
+
+    @Test
+    void overWssTheReplyAndRawBytesInOneTlsRecordReachTheClient() throws Exception {
+        trustTheTestKey();
+        try (RawServerPeer peer = new RawServerPeer(serverTls)) {
+            CompletableFuture<DetachedConnection> stage = detachAgainst(peer);
+            peer.writeHex("8802" + "03e8" + ConformanceBase.HELLO);
+            DetachedConnection connection = stage.get(10, TimeUnit.SECONDS);
+            assertThat(ConformanceBase.readText(connection, 5)).isEqualTo("hello");
+            connection.close();
+        }
+    }
+
+    @Test
+    void overWssACloseNotifyWhileTheClientWaitsFailsItsDetach() throws Exception {
+        trustTheTestKey();
+        try (RawServerPeer peer = new RawServerPeer(serverTls)) {
+            CompletableFuture<DetachedConnection> stage = detachAgainst(peer);
+            peer.shutdownOutput();
+            assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SocketException.class);
+        }
+    }
+
+    @Test
+    void overWssATlsFailureWhileTheClientWaitsFailsItsDetachWithTheCause() throws Exception {
+        trustTheTestKey();
+        try (RawServerPeer peer = new RawServerPeer(serverTls)) {
+            CompletableFuture<DetachedConnection> stage = detachAgainst(peer);
+            // A record header and sixteen bytes that decrypt to nothing, around the TLS session.
+            peer.rawSocket().getOutputStream().write(RawPeer.hex("1703030010" + "00".repeat(16)));
+            Throwable failure = catchThrowable(() -> stage.get(10, TimeUnit.SECONDS));
+            assertThat(failure).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SocketException.class);
+            assertThat(Stream.iterate(failure, Objects::nonNull, Throwable::getCause))
+                    .anyMatch(cause -> cause instanceof SSLException);
+        }
+    }
+
+    /** Both ways at once, each verified byte for byte. */
+    private static void exchangeSixteenMebibytes(DetachedConnection a, DetachedConnection b) throws Exception {
+        byte[] one = new byte[16 << 20];
+        byte[] other = new byte[16 << 20];
+        new java.util.Random(1).nextBytes(one);
+        new java.util.Random(2).nextBytes(other);
+        CompletableFuture<Void> aSends = sendAll(a, one);
+        CompletableFuture<Void> bSends = sendAll(b, other);
+        assertThat(Arrays.mismatch(ConformanceBase.read(b, one.length), one)).isEqualTo(-1);
+        assertThat(Arrays.mismatch(ConformanceBase.read(a, other.length), other)).isEqualTo(-1);
+        aSends.get(10, TimeUnit.SECONDS);
+        bSends.get(10, TimeUnit.SECONDS);
+    }
+
+    private static CompletableFuture<Void> sendAll(DetachedConnection connection, byte[] bytes) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    connection.write(buffer).get(10, TimeUnit.SECONDS);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 }
