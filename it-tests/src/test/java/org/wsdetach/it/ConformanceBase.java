@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 /** Starts the container's server for each test and offers the helpers the suites share. */
 abstract class ConformanceBase {
 
-    static final String CLIENT_CLOSE_1000 = RawPeer.clientFrame(0x8, "03e8");
-    static final String HELLO = RawPeer.ascii("hello");
+    static final String CLOSE_1000 = Wire.frame(0x8, "03e8");
+    static final String HELLO = Wire.ascii("hello");
 
     ServerFixture.RunningServer server;
 
@@ -44,7 +44,8 @@ abstract class ConformanceBase {
         }
     }
 
-    RawPeer peer(String path) throws Exception {
+    /** Connects a byte-level peer to the side under test's endpoint at {@code path}. */
+    SocketPeer peer(String path) throws Exception {
         return RawPeer.connect(server.uri(path), tls());
     }
 

@@ -28,9 +28,9 @@ import java.util.concurrent.TimeoutException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.wsdetach.it.RawPeer.ascii;
-import static org.wsdetach.it.RawPeer.clientFrame;
-import static org.wsdetach.it.RawPeer.clientText;
+import static org.wsdetach.it.Wire.ascii;
+import static org.wsdetach.it.Wire.frame;
+import static org.wsdetach.it.Wire.text;
 
 /**
  * Sessions that never detach, peers nobody here wrote, resources over many detaches, and the detached
@@ -65,28 +65,28 @@ abstract class ConnectionConformance extends ConformanceBase {
             stock = wire(plain, script);
             Probe.awaitClose();
         }
-        assertThat(RawPeer.hexOf(withDetach)).isEqualTo(RawPeer.hexOf(stock));
+        assertThat(Wire.hexOf(withDetach)).isEqualTo(Wire.hexOf(stock));
     }
 
     @Test
     void aSessionWithoutHandlerBehavesAsStockOnTheWire() throws Exception {
-        assertSameWireAsStock(peer -> peer.writeHex(clientText("echo:hi") + clientFrame(0x9, ascii("p"))
-                + clientFrame(0x2, "0102") + CLIENT_CLOSE_1000));
+        assertSameWireAsStock(peer -> peer.writeHex(text("echo:hi") + frame(0x9, ascii("p"))
+                + frame(0x2, "0102") + CLOSE_1000));
     }
 
     @Test
     void aSessionClosedByTheServerBehavesAsStockOnTheWire() throws Exception {
         Probe.onText = s -> s.close(new CloseReason(CloseCodes.GOING_AWAY, "later"));
         assertSameWireAsStock(peer -> {
-            peer.writeHex(clientText("go"));
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo("8807" + "03e9" + ascii("later"));
-            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.writeHex(CLOSE_1000);
         });
     }
 
     @Test
     void bytesBehindACloseFrameOfASessionWithoutHandlerMeetStockTreatment() throws Exception {
-        assertSameWireAsStock(peer -> peer.writeHex(CLIENT_CLOSE_1000 + HELLO));
+        assertSameWireAsStock(peer -> peer.writeHex(CLOSE_1000 + HELLO));
     }
 
     @Test
@@ -170,7 +170,7 @@ abstract class ConnectionConformance extends ConformanceBase {
                 assertThat(openDescriptors()).isLessThanOrEqualTo(descriptorsBefore + 10);
             }
             try (RawPeer witness = RawPeer.connect(echo.uri("/echo"))) {
-                witness.writeHex(clientText("still alive"));
+                witness.writeHex(text("still alive"));
                 assertThat(witness.readFrameHex()).isEqualTo("810b" + ascii("still alive"));
             }
         }
@@ -178,10 +178,10 @@ abstract class ConnectionConformance extends ConformanceBase {
 
     private static void detachAndEcho(ServerFixture.RunningServer echo) throws Exception {
         try (RawPeer peer = RawPeer.connect(echo.uri("/echo"))) {
-            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+            peer.writeHex(CLOSE_1000 + HELLO);
             peer.shutdownOutput();
             assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
-            assertThat(RawPeer.hexOf(peer.readToEnd(5))).isEqualTo(HELLO);
+            assertThat(Wire.hexOf(peer.readToEnd(5))).isEqualTo(HELLO);
         }
     }
 
@@ -200,10 +200,10 @@ abstract class ConnectionConformance extends ConformanceBase {
         Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
         int total = 64 << 20;
         ExecutorService writer = Executors.newSingleThreadExecutor();
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             peer.readFrameHex();
-            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.writeHex(CLOSE_1000);
             DetachedConnection connection = Probe.awaitHanded();
             Future<?> flood = writer.submit(() -> {
                 byte[] chunk = new byte[1 << 16];

@@ -19,8 +19,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.wsdetach.it.RawPeer.ascii;
-import static org.wsdetach.it.RawPeer.clientFrame;
+import static org.wsdetach.it.Wire.ascii;
+import static org.wsdetach.it.Wire.frame;
 
 /** The demo's jar as the README runs it: the self-test, the server command and the client command. */
 class DemoCommandLineTest {
@@ -130,7 +130,7 @@ class DemoCommandLineTest {
             Matcher matcher = Pattern.compile("listening on ws://127\\.0\\.0\\.1:(\\d+)/echo").matcher(line);
             assertThat(matcher.matches()).as(line).isTrue();
             try (RawPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + matcher.group(1) + "/echo"))) {
-                peer.writeHex(clientFrame(0x8, "03e8") + ascii("raw"));
+                peer.writeHex(frame(0x8, "03e8") + ascii("raw"));
                 assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
                 peer.shutdownOutput();
                 assertThat(peer.readToEnd(3)).isEqualTo("raw".getBytes(StandardCharsets.US_ASCII));

@@ -14,14 +14,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.wsdetach.it.RawPeer.ascii;
-import static org.wsdetach.it.RawPeer.clientFrame;
-import static org.wsdetach.it.RawPeer.clientText;
+import static org.wsdetach.it.Wire.ascii;
+import static org.wsdetach.it.Wire.frame;
+import static org.wsdetach.it.Wire.text;
 
 /** The demo server's wire protocol, as an independent client in another language would check it. */
 class DemoProtocolTest {
 
-    static final String CLOSE_1000 = clientFrame(0x8, "03e8");
+    static final String CLOSE_1000 = frame(0x8, "03e8");
     static DemoServer server;
 
     @BeforeAll
@@ -37,7 +37,7 @@ class DemoProtocolTest {
     @Test
     void textIsEchoedAsText() throws Exception {
         try (RawPeer peer = RawPeer.connect(server.uri())) {
-            peer.writeHex(clientText("héllo"));
+            peer.writeHex(text("héllo"));
             assertThat(peer.readFrameHex()).isEqualTo("8106" + ascii("héllo"));
         }
     }
@@ -55,11 +55,11 @@ class DemoProtocolTest {
         int inFirstWrite = Math.min(size, 5);
         try (RawPeer peer = RawPeer.connect(server.uri())) {
             if (mode.equals("server-detach")) {
-                send(peer, RawPeer.hex(clientText("detach")), bytewise);
+                send(peer, peer.bytes(text("detach")), bytewise);
                 assertThat(peer.readFrameHex()).isEqualTo("8808" + "03e8" + ascii("detach"));
             }
             // Our close frame and the first raw bytes in one write: for client-detach, before the server's reply.
-            byte[] close = RawPeer.hex(CLOSE_1000);
+            byte[] close = peer.bytes(CLOSE_1000);
             if (bytewise) {
                 peer.writeBytewise(close);
                 peer.write(Arrays.copyOfRange(raw, 0, inFirstWrite));

@@ -25,9 +25,9 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.wsdetach.it.RawPeer.ascii;
-import static org.wsdetach.it.RawPeer.clientFrame;
-import static org.wsdetach.it.RawPeer.clientText;
+import static org.wsdetach.it.Wire.ascii;
+import static org.wsdetach.it.Wire.frame;
+import static org.wsdetach.it.Wire.text;
 
 /** Detaches started by the endpoint ({@link Detach#detach}), against a byte-level peer. */
 abstract class LocalDetachConformance extends ConformanceBase {
@@ -54,10 +54,10 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void exchangesCloseFramesThenHandsOverTheLiveConnection() throws Exception {
         detachOnGo(BYE, Detach.DEFAULT_TIMEOUT);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
-            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+            peer.writeHex(CLOSE_1000 + HELLO);
 
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(readText(connection, 5)).isEqualTo("hello");
@@ -90,13 +90,13 @@ abstract class LocalDetachConformance extends ConformanceBase {
                 lateSend.complete(expected);
             }
         };
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo("8103" + ascii("one"));
             assertThat(peer.readFrameHex()).isEqualTo("8103" + ascii("two"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             assertThat(lateSend.get(10, TimeUnit.SECONDS)).isNotNull();
-            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.writeHex(CLOSE_1000);
             DetachedConnection connection = Probe.awaitHanded();
             write(connection, "!");
             assertThat(peer.readHex(1)).as("nothing between our close frame and the handler's bytes")
@@ -108,15 +108,15 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void framesBetweenOurCloseAndThePeersAreDiscardedAndPingsGetNoPong() throws Exception {
         detachOnGo(BYE, Detach.DEFAULT_TIMEOUT);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
-            peer.writeHex(clientText("late text")
-                    + clientFrame(0x2, "00ff00ff")                       // binary
-                    + "0182 00000000 6162" + "8082 00000000 6364"        // fragmented text "ab" + "cd"
-                    + clientFrame(0x9, ascii("ping?"))                   // ping: no pong after our close
-                    + clientFrame(0xA, "")                               // unsolicited pong
-                    + CLIENT_CLOSE_1000 + HELLO);
+            peer.writeHex(text("late text")
+                    + frame(0x2, "00ff00ff")                       // binary
+                    + "[0102 6162]" + "[8002 6364]"        // fragmented text "ab" + "cd"
+                    + frame(0x9, ascii("ping?"))                   // ping: no pong after our close
+                    + frame(0xA, "")                               // unsolicited pong
+                    + CLOSE_1000 + HELLO);
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(readText(connection, 5)).isEqualTo("hello");
             write(connection, "!");
@@ -128,12 +128,15 @@ abstract class LocalDetachConformance extends ConformanceBase {
 
     @Test
     void thePeersCloseFrameMaySplitAtAnyByte() throws Exception {
-        byte[] closeAndRaw = RawPeer.hex(CLIENT_CLOSE_1000 + HELLO);
-        for (int split = 1; split < closeAndRaw.length; split++) {
+        for (int split = 1; ; split++) {
             Probe.reset();
             Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
-            try (RawPeer peer = peer("/probe")) {
-                peer.writeHex(clientText("go"));
+            try (SocketPeer peer = peer("/probe")) {
+                byte[] closeAndRaw = peer.bytes(CLOSE_1000 + HELLO);
+                if (split == closeAndRaw.length) {
+                    return;
+                }
+                peer.writeHex(text("go"));
                 assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
                 peer.write(java.util.Arrays.copyOfRange(closeAndRaw, 0, split));
                 peer.write(java.util.Arrays.copyOfRange(closeAndRaw, split, closeAndRaw.length));
@@ -147,10 +150,10 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void thePeersCloseFrameMayArriveOneByteAtATime() throws Exception {
         detachOnGo(BYE, Detach.DEFAULT_TIMEOUT);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeBytewise(RawPeer.hex(clientText("go")));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeBytewise(peer.bytes(text("go")));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
-            peer.writeBytewise(RawPeer.hex(clientFrame(0x8, "03e8" + ascii("ok")) + HELLO));
+            peer.writeBytewise(peer.bytes(frame(0x8, "03e8" + ascii("ok")) + HELLO));
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(readText(connection, 5)).isEqualTo("hello");
             assertThat(connection.peerCloseReason().getReasonPhrase()).isEqualTo("ok");
@@ -161,10 +164,10 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void anAbsentStatusSendsAnEmptyClosePayload() throws Exception {
         detachOnGo(new CloseReason(CloseCodes.NO_STATUS_CODE, ""), Detach.DEFAULT_TIMEOUT);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo("8800");
-            peer.writeHex(clientFrame(0x8, ""));
+            peer.writeHex(frame(0x8, ""));
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(connection.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NO_STATUS_CODE);
             connection.close();
@@ -175,10 +178,10 @@ abstract class LocalDetachConformance extends ConformanceBase {
     void aReasonOf123BytesIsSentWhole() throws Exception {
         String reason = "r".repeat(123);
         detachOnGo(new CloseReason(CloseCodes.GOING_AWAY, reason), Detach.DEFAULT_TIMEOUT);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo("887d" + "03e9" + ascii(reason));
-            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.writeHex(CLOSE_1000);
             Probe.awaitHanded().close();
         }
     }
@@ -209,8 +212,8 @@ abstract class LocalDetachConformance extends ConformanceBase {
                 s.getBasicRemote().sendText("still open");
             }
         };
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(rejected.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalArgumentException.class);
             // The first frame the peer gets is the message sent after the rejection: nothing went out before it.
             assertThat(peer.readFrameHex()).isEqualTo("810a" + ascii("still open"));
@@ -221,8 +224,8 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void aZeroTimeoutFailsUnlessThePeersCloseIsAlreadyHere() throws Exception {
         detachOnGo(BYE, Duration.ZERO);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             assertThatThrownBy(() -> awaitStage().get(10, TimeUnit.SECONDS))
                     .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TimeoutException.class);
@@ -234,9 +237,9 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void aZeroTimeoutSucceedsWhenThePeersCloseCameWithTheMessage() throws Exception {
         detachOnGo(BYE, Duration.ZERO);
-        try (RawPeer peer = peer("/probe")) {
+        try (SocketPeer peer = peer("/probe")) {
             // One write, one segment: the close frame is already read when @OnMessage detaches.
-            peer.writeHex(clientText("go") + CLIENT_CLOSE_1000 + HELLO);
+            peer.writeHex(text("go") + CLOSE_1000 + HELLO);
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(readText(connection, 5)).isEqualTo("hello");
@@ -248,9 +251,9 @@ abstract class LocalDetachConformance extends ConformanceBase {
     void aSilentPeerTimesOutAndTheConnectionIsClosed() throws Exception {
         Duration timeout = Duration.ofMillis(300);
         detachOnGo(BYE, timeout);
-        try (RawPeer peer = peer("/probe")) {
+        try (SocketPeer peer = peer("/probe")) {
             long start = System.nanoTime();
-            peer.writeHex(clientText("go"));
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             assertThatThrownBy(() -> awaitStage().get(10, TimeUnit.SECONDS))
                     .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TimeoutException.class);
@@ -264,12 +267,12 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void noDeadlineWaitsPastAnyDefault() throws Exception {
         detachOnGo(BYE, Detach.NO_DEADLINE);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             // Time passing is the point here: the detach must still be waiting after it.
             assertThatThrownBy(() -> awaitStage().get(1, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
-            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.writeHex(CLOSE_1000);
             assertThat(awaitStage().get(10, TimeUnit.SECONDS)).isSameAs(Probe.awaitHanded());
             Probe.awaitHanded().close();
         }
@@ -278,8 +281,8 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void aResetWhileWaitingFailsWithSocketException() throws Exception {
         detachOnGo(BYE, Detach.NO_DEADLINE);
-        RawPeer peer = peer("/probe");
-        peer.writeHex(clientText("go"));
+        SocketPeer peer = peer("/probe");
+        peer.writeHex(text("go"));
         assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
         peer.reset();
         assertThatThrownBy(() -> awaitStage().get(10, TimeUnit.SECONDS))
@@ -290,8 +293,8 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void anEndOfStreamWithoutCloseFrameFailsWithSocketException() throws Exception {
         detachOnGo(BYE, Detach.NO_DEADLINE);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             peer.shutdownOutput();
             assertThatThrownBy(() -> awaitStage().get(10, TimeUnit.SECONDS))
@@ -302,19 +305,19 @@ abstract class LocalDetachConformance extends ConformanceBase {
 
     @ParameterizedTest
     @ValueSource(strings = {
-            "8881 00000000 03",                 // close payload of one byte
-            "8882 00000000 03ed",               // status 1005 on the wire
-            "8882 00000000 03e7",               // status 999
-            "8884 00000000 03e8 c328",          // reason that is not UTF-8
-            "89fe 007e 00000000",               // ping longer than 125 bytes
-            "0900 00000000",                    // fragmented ping
-            "8380 00000000",                    // reserved opcode 3
-            "8802 03e8",                        // unmasked client frame
+            "[8801 03]",                        // close payload of one byte
+            "[8802 03ed]",                      // status 1005 on the wire
+            "[8802 03e7]",                      // status 999
+            "[8804 03e8 c328]",                 // reason that is not UTF-8
+            "[897e 007e]",                      // ping longer than 125 bytes
+            "[0900]",                           // fragmented ping
+            "[8300]",                           // reserved opcode 3
+            "{8802 03e8}",                      // the wrong masking for the peer's role
     })
     void aMalformedFrameWhileWaitingFailsWithProtocolException(String frame) throws Exception {
         detachOnGo(BYE, Detach.NO_DEADLINE);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             peer.writeHex(frame + HELLO);
             assertThatThrownBy(() -> awaitStage().get(10, TimeUnit.SECONDS))
@@ -327,8 +330,8 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void cancellingTheFutureAbandonsTheDetachAndClosesTheConnection() throws Exception {
         detachOnGo(BYE, Detach.NO_DEADLINE);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             assertThat(awaitStage().cancel(false)).isTrue();
             assertThat(peer.readUntilClosed()).isEmpty();
@@ -349,11 +352,11 @@ abstract class LocalDetachConformance extends ConformanceBase {
                 second.complete(expected);
             }
         };
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(second.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class);
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
-            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.writeHex(CLOSE_1000);
             Probe.awaitHanded().close();
         }
     }
@@ -364,8 +367,8 @@ abstract class LocalDetachConformance extends ConformanceBase {
             session.set(s);
             s.close();
         };
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             Probe.awaitClose();
         }
         assertThatThrownBy(() -> Detach.detach(session.get(), BYE, Probe.HAND_TO_TEST))
@@ -387,10 +390,10 @@ abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void aDetachFromOnOpenClosesTheSessionAtOnce() throws Exception {
         Probe.onOpen = s -> stage.complete(Detach.detach(s, BYE, Probe.HAND_TO_TEST));
-        try (RawPeer peer = peer("/probe")) {
+        try (SocketPeer peer = peer("/probe")) {
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             assertThat(Probe.awaitClose().getReasonPhrase()).isEqualTo("bye");
-            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+            peer.writeHex(CLOSE_1000 + HELLO);
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(readText(connection, 5)).isEqualTo("hello");
             connection.close();
@@ -401,7 +404,7 @@ abstract class LocalDetachConformance extends ConformanceBase {
     void theDetachedSessionIsClosedOnceAndLeavesTheOpenSessions() throws Exception {
         detachOnGo(BYE, Detach.DEFAULT_TIMEOUT);
         CompletableFuture<Session> witness = new CompletableFuture<>();
-        try (RawPeer peer = peer("/probe"); RawPeer other = peer("/probe")) {
+        try (SocketPeer peer = peer("/probe"); SocketPeer other = peer("/probe")) {
             Probe.onText = s -> {
                 if (session.get() == null) {
                     session.set(s);
@@ -410,22 +413,22 @@ abstract class LocalDetachConformance extends ConformanceBase {
                     witness.complete(s);
                 }
             };
-            peer.writeHex(clientText("go"));
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
-            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.writeHex(CLOSE_1000);
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
             assertThat(session.get().isOpen()).isFalse();
             assertThat(Probe.openInOnClose.get(10, TimeUnit.SECONDS)).isFalse();
 
-            other.writeHex(clientText("go"));
+            other.writeHex(text("go"));
             assertThat(witness.get(10, TimeUnit.SECONDS).getOpenSessions())
                     .containsExactly(witness.get()).doesNotContain(session.get());
 
             write(connection, "x");
             assertThat(peer.readHex(1)).isEqualTo(ascii("x"));
             connection.close();
-            other.writeHex(CLIENT_CLOSE_1000);
+            other.writeHex(CLOSE_1000);
             Probe.awaitClose();
         }
         assertThat(Probe.closes).as("@OnClose ran once per session").isEmpty();
@@ -437,19 +440,19 @@ abstract class LocalDetachConformance extends ConformanceBase {
             s.setMaxIdleTimeout(200);
             Detach.detach(s, BYE, Probe.HAND_TO_TEST);
         };
-        try (RawPeer peer = peer("/probe")) {
+        try (SocketPeer peer = peer("/probe")) {
             // A round trip first: Tyrus runs an idle check at once when a session opens, which would see 200 ms
             // as already exceeded if the timeout were set in @OnOpen.
-            peer.writeHex(clientText("echo:x"));
+            peer.writeHex(text("echo:x"));
             peer.readFrameHex();
-            peer.writeHex(clientText("go"));
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
-            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.writeHex(CLOSE_1000);
             DetachedConnection connection = Probe.awaitHanded();
             // Let several idle timeouts pass with no traffic: the peer must see neither bytes nor a close.
             peer.socket().setSoTimeout(1000);
             assertThatThrownBy(() -> peer.readExactly(1)).isInstanceOf(java.net.SocketTimeoutException.class);
-            peer.socket().setSoTimeout(RawPeer.TIMEOUT_MILLIS);
+            peer.socket().setSoTimeout(SocketPeer.TIMEOUT_MILLIS);
             peer.write("ping".getBytes());
             assertThat(readText(connection, 4)).isEqualTo("ping");
             write(connection, "pong");

@@ -9,9 +9,9 @@ import org.wsdetach.DetachedConnection;
 import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.wsdetach.it.RawPeer.ascii;
-import static org.wsdetach.it.RawPeer.clientFrame;
-import static org.wsdetach.it.RawPeer.clientText;
+import static org.wsdetach.it.Wire.ascii;
+import static org.wsdetach.it.Wire.frame;
+import static org.wsdetach.it.Wire.text;
 
 /** Detaches started by the peer's close frame ({@link Detach#detachOnPeerClose}), against a byte-level peer. */
 abstract class PeerDetachConformance extends ConformanceBase {
@@ -25,11 +25,11 @@ abstract class PeerDetachConformance extends ConformanceBase {
     @Test
     void thePeersCloseIsAnsweredAndTheConnectionHandedOver() throws Exception {
         detachOnPeerCloseFromOnOpen();
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(RawPeer.clientText("echo:before"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(Wire.text("echo:before"));
             assertThat(peer.readFrameHex()).isEqualTo("810b" + ascii("echo:before"));
             // Raw bytes right behind the close frame, before our reply: a peer that detached at once.
-            peer.writeHex(clientFrame(0x8, "03e8" + ascii("done")) + HELLO);
+            peer.writeHex(frame(0x8, "03e8" + ascii("done")) + HELLO);
             assertThat(peer.readFrameHex()).isEqualTo(REPLY_1000);
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(readText(connection, 5)).isEqualTo("hello");
@@ -49,8 +49,8 @@ abstract class PeerDetachConformance extends ConformanceBase {
     @Test
     void aPeerThatHalfClosesRightAfterItsCloseFrameStillGetsTheReply() throws Exception {
         detachOnPeerCloseFromOnOpen();
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(CLIENT_CLOSE_1000);
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(CLOSE_1000);
             peer.shutdownOutput();
             assertThat(peer.readFrameHex()).isEqualTo(REPLY_1000);
             DetachedConnection connection = Probe.awaitHanded();
@@ -63,8 +63,8 @@ abstract class PeerDetachConformance extends ConformanceBase {
 
     @Test
     void anEndpointDeclaresItsHandlerWithTheAnnotation() throws Exception {
-        try (RawPeer peer = peer("/declared")) {
-            peer.writeHex(clientFrame(0x8, "0bb8") + HELLO);
+        try (SocketPeer peer = peer("/declared")) {
+            peer.writeHex(frame(0x8, "0bb8") + HELLO);
             assertThat(peer.readFrameHex()).isEqualTo("8802" + "0bb8");
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(readText(connection, 5)).isEqualTo("hello");
@@ -77,8 +77,8 @@ abstract class PeerDetachConformance extends ConformanceBase {
     @Test
     void aStatuslessCloseIsAnsweredWithoutStatus() throws Exception {
         detachOnPeerCloseFromOnOpen();
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientFrame(0x8, "") + HELLO);
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(frame(0x8, "") + HELLO);
             assertThat(peer.readFrameHex()).isEqualTo("8800");
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(connection.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NO_STATUS_CODE);
@@ -89,11 +89,14 @@ abstract class PeerDetachConformance extends ConformanceBase {
 
     @Test
     void theCloseFrameAndRawBytesMaySplitAtAnyByte() throws Exception {
-        byte[] stream = RawPeer.hex(clientText("echo:x") + CLIENT_CLOSE_1000 + HELLO);
-        for (int split = 1; split < stream.length; split++) {
+        for (int split = 1; ; split++) {
             Probe.reset();
             detachOnPeerCloseFromOnOpen();
-            try (RawPeer peer = peer("/probe")) {
+            try (SocketPeer peer = peer("/probe")) {
+                byte[] stream = peer.bytes(text("echo:x") + CLOSE_1000 + HELLO);
+                if (split == stream.length) {
+                    return;
+                }
                 peer.write(Arrays.copyOfRange(stream, 0, split));
                 peer.write(Arrays.copyOfRange(stream, split, stream.length));
                 assertThat(peer.readFrameHex()).as("split at %d", split).isEqualTo("8106" + ascii("echo:x"));
@@ -108,8 +111,8 @@ abstract class PeerDetachConformance extends ConformanceBase {
     @Test
     void everyFrameMayArriveOneByteAtATime() throws Exception {
         detachOnPeerCloseFromOnOpen();
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeBytewise(RawPeer.hex(clientText("echo:slow") + CLIENT_CLOSE_1000 + HELLO));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeBytewise(peer.bytes(text("echo:slow") + CLOSE_1000 + HELLO));
             assertThat(peer.readFrameHex()).isEqualTo("8109" + ascii("echo:slow"));
             assertThat(peer.readFrameHex()).isEqualTo(REPLY_1000);
             DetachedConnection connection = Probe.awaitHanded();
@@ -121,8 +124,8 @@ abstract class PeerDetachConformance extends ConformanceBase {
     @Test
     void aMalformedCloseFrameFailsTheConnectionInsteadOfDetaching() throws Exception {
         detachOnPeerCloseFromOnOpen();
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex("8881 00000000 03" + HELLO);
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex("[8801 03]" + HELLO);
             assertThat(peer.readFrameHex()).isEqualTo("8802" + "03ea");
             assertThat(peer.readUntilClosed()).isEmpty();
         }
@@ -132,8 +135,8 @@ abstract class PeerDetachConformance extends ConformanceBase {
 
     @Test
     void withoutAHandlerThePeersCloseClosesTheConnection() throws Exception {
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(CLIENT_CLOSE_1000);
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(CLOSE_1000);
             assertThat(peer.readFrameHex()).isEqualTo(REPLY_1000);
             assertThat(peer.readUntilClosed()).isEmpty();
         }

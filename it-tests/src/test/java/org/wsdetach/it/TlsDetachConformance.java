@@ -31,8 +31,8 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
-import static org.wsdetach.it.RawPeer.ascii;
-import static org.wsdetach.it.RawPeer.clientText;
+import static org.wsdetach.it.Wire.ascii;
+import static org.wsdetach.it.Wire.text;
 
 /**
  * Detaches over TLS ({@code wss}): the detached connection stays in its TLS session. The peers are JDK
@@ -71,11 +71,11 @@ abstract class TlsDetachConformance extends ConformanceBase {
     @Test
     void aServerDetachStaysInsideTheTlsSession() throws Exception {
         Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             // One write of the SSLSocket, one TLS record: the close frame and raw bytes in the same record.
-            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+            peer.writeHex(CLOSE_1000 + HELLO);
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(readText(connection, 5)).isEqualTo("hello");
             write(connection, "world");
@@ -92,8 +92,8 @@ abstract class TlsDetachConformance extends ConformanceBase {
 
     @Test
     void aPeerDetachInOneTlsRecordWithRawBytes() throws Exception {
-        try (RawPeer peer = peer("/declared")) {
-            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+        try (SocketPeer peer = peer("/declared")) {
+            peer.writeHex(CLOSE_1000 + HELLO);
             assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(connection.sslSession()).isPresent();
@@ -110,8 +110,8 @@ abstract class TlsDetachConformance extends ConformanceBase {
         byte[] sent = new byte[size];
         new Random(16).nextBytes(sent);
         ExecutorService writer = Executors.newSingleThreadExecutor();
-        try (RawPeer peer = peer("/echo")) {
-            peer.writeHex(CLIENT_CLOSE_1000);
+        try (SocketPeer peer = peer("/echo")) {
+            peer.writeHex(CLOSE_1000);
             assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
             Future<?> sending = writer.submit(() -> peer.write(sent));
             byte[] echoed = peer.readExactly(size);
@@ -125,10 +125,10 @@ abstract class TlsDetachConformance extends ConformanceBase {
     @Test
     void thePeersCloseNotifyEndsTheStreamAndOurShutdownEndsTheirs() throws Exception {
         Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
-        RawPeer peer = peer("/probe");
-        peer.writeHex(clientText("go"));
+        SocketPeer peer = peer("/probe");
+        peer.writeHex(text("go"));
         peer.readFrameHex();
-        peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+        peer.writeHex(CLOSE_1000 + HELLO);
         DetachedConnection connection = Probe.awaitHanded();
         write(connection, "last");
         connection.shutdownOutput();
@@ -141,12 +141,12 @@ abstract class TlsDetachConformance extends ConformanceBase {
 
     @Test
     void aTlsHalfCloseReadsAsTheEndOfTheStreamWhileTheOtherWayStaysOpen() throws Exception {
-        try (RawPeer peer = peer("/echo")) {
-            peer.writeHex(CLIENT_CLOSE_1000 + HELLO);
+        try (SocketPeer peer = peer("/echo")) {
+            peer.writeHex(CLOSE_1000 + HELLO);
             assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
             // close_notify only (a TLS 1.3 half-close): the echo handler must see the end and finish its echo.
             peer.shutdownOutput();
-            assertThat(RawPeer.hexOf(peer.readToEnd(5))).isEqualTo(HELLO);
+            assertThat(Wire.hexOf(peer.readToEnd(5))).isEqualTo(HELLO);
         }
     }
 
@@ -154,8 +154,8 @@ abstract class TlsDetachConformance extends ConformanceBase {
     void aCloseNotifyWhileWaitingFailsTheDetach() throws Exception {
         CompletableFuture<CompletableFuture<DetachedConnection>> stage = new CompletableFuture<>();
         Probe.onText = s -> stage.complete(Detach.detach(s, BYE, Detach.NO_DEADLINE, Probe.HAND_TO_TEST));
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             peer.shutdownOutput();
             assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS))
@@ -168,8 +168,8 @@ abstract class TlsDetachConformance extends ConformanceBase {
     void aHandlerThatDoesNotReadStopsThePeer() throws Exception {
         int total = 64 << 20;
         ExecutorService writer = Executors.newSingleThreadExecutor();
-        try (RawPeer peer = peer("/declared")) {
-            peer.writeHex(CLIENT_CLOSE_1000);
+        try (SocketPeer peer = peer("/declared")) {
+            peer.writeHex(CLOSE_1000);
             peer.readFrameHex();
             DetachedConnection connection = Probe.awaitHanded();
             Future<?> flood = writer.submit(() -> {
@@ -200,8 +200,8 @@ abstract class TlsDetachConformance extends ConformanceBase {
     void aTlsFailureWhileWaitingFailsTheDetachWithItsCause() throws Exception {
         CompletableFuture<CompletableFuture<DetachedConnection>> stage = new CompletableFuture<>();
         Probe.onText = s -> stage.complete(Detach.detach(s, BYE, Detach.NO_DEADLINE, Probe.HAND_TO_TEST));
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             // Bytes that are no TLS record, straight onto the TCP connection under the TLS session.
             ByteArrayOutputStream garbage = new ByteArrayOutputStream();

@@ -12,7 +12,7 @@ import java.nio.channels.SocketChannel;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.wsdetach.it.RawPeer.clientText;
+import static org.wsdetach.it.Wire.text;
 
 /** What only the Tyrus adapter promises: how Tyrus finds it, and the native objects it exposes. */
 class TyrusAdapterTest extends ConformanceBase {
@@ -32,10 +32,10 @@ class TyrusAdapterTest extends ConformanceBase {
     @Test
     void aDetachedConnectionUnwrapsToItsSocketChannelAndGrizzlyConnection() throws Exception {
         Probe.onText = s -> Detach.detach(s, new CloseReason(CloseCodes.NORMAL_CLOSURE, ""), Probe.HAND_TO_TEST);
-        try (RawPeer peer = peer("/probe")) {
-            peer.writeHex(clientText("go"));
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
             peer.readFrameHex();
-            peer.writeHex(CLIENT_CLOSE_1000);
+            peer.writeHex(CLOSE_1000);
             DetachedConnection connection = Probe.awaitHanded();
             SocketChannel channel = connection.unwrap(SocketChannel.class).orElseThrow();
             assertThat(channel.getRemoteAddress()).isEqualTo(peer.socket().getLocalSocketAddress());

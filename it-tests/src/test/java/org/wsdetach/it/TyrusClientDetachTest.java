@@ -35,11 +35,12 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
-import static org.wsdetach.it.RawPeer.ascii;
+import static org.wsdetach.it.Wire.ascii;
 
 /**
- * Sessions of the Tyrus client detach too: against wsdetach's Tyrus server, both sides detaching, and
- * against a byte-level server for the client's view of the edge cases.
+ * Sessions of the Tyrus client detach too: against wsdetach's Tyrus server with both sides detaching, over
+ * ws and wss, and what only clients have (reconnects, their own transports). The byte-level edge cases
+ * run in {@link TyrusClientLocalDetachTest} and {@link TyrusClientPeerDetachTest}.
  */
 class TyrusClientDetachTest {
 
@@ -56,8 +57,11 @@ class TyrusClientDetachTest {
     }
 
     @AfterEach
-    void stop() {
+    void stop() throws Exception {
         server.close();
+        if (serverPeer != null) {
+            serverPeer.close();
+        }
     }
 
     /** A client endpoint that hands its detached connection to the test. */
@@ -137,62 +141,6 @@ class TyrusClientDetachTest {
         assertThat(ConformanceBase.readText(ours, 4)).isEqualTo("late");
         ours.close();
         theirs.close();
-    }
-
-    @Test
-    void aClientDetachAgainstAByteLevelServerKeepsEverySplitOfTheReplyAndRawBytes() throws Exception {
-        byte[] replyAndRaw = RawPeer.hex("8802" + "03e8" + ConformanceBase.HELLO);
-        for (int split = 0; split < replyAndRaw.length; split++) {
-            try (RawServerPeer peer = new RawServerPeer()) {
-                ClientSide side = new ClientSide();
-                CompletableFuture<Session> connecting = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return client.connectToServer(side, peer.uri());
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-                peer.accept();
-                Session session = connecting.get(10, TimeUnit.SECONDS);
-                CompletableFuture<DetachedConnection> stage = Detach.detach(session, CLIENT_DONE, side.handler());
-                assertThat(peer.readClientFrameHex()).isEqualTo("88" + "03e8" + ascii("client done"));
-                if (split == 0) {
-                    peer.write(replyAndRaw);
-                } else {
-                    peer.write(Arrays.copyOfRange(replyAndRaw, 0, split));
-                    peer.write(Arrays.copyOfRange(replyAndRaw, split, replyAndRaw.length));
-                }
-                DetachedConnection connection = stage.get(10, TimeUnit.SECONDS);
-                assertThat(ConformanceBase.readText(connection, 5)).as("split at %d", split).isEqualTo("hello");
-                ConformanceBase.write(connection, "bye");
-                assertThat(peer.readExactly(3)).isEqualTo("bye".getBytes());
-                connection.close();
-            }
-        }
-    }
-
-    @Test
-    void aStatuslessCloseFromAByteLevelServerIsAnsweredWithoutStatus() throws Exception {
-        try (RawServerPeer peer = new RawServerPeer()) {
-            ClientSide side = new ClientSide();
-            side.detachOnPeerClose = true;
-            CompletableFuture<Session> connecting = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return client.connectToServer(side, peer.uri());
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            peer.accept();
-            connecting.get(10, TimeUnit.SECONDS);
-            side.opened.get(10, TimeUnit.SECONDS);
-            peer.writeHex("8800" + ConformanceBase.HELLO);
-            assertThat(peer.readClientFrameHex()).isEqualTo("88");
-            DetachedConnection connection = side.handed.get(10, TimeUnit.SECONDS);
-            assertThat(connection.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NO_STATUS_CODE);
-            assertThat(ConformanceBase.readText(connection, 5)).isEqualTo("hello");
-            connection.close();
-        }
     }
 
     @Test
@@ -295,20 +243,23 @@ class TyrusClientDetachTest {
         }
     }
 
+    /** The byte-level wss server's end, once the client has connected and sent its close frame. */
+    private SocketPeer serverPeer;
+
     /** Connects the client to a byte-level wss server and has it detach; returns the detach's future. */
-    private CompletableFuture<DetachedConnection> detachAgainst(RawServerPeer peer) throws Exception {
+    private CompletableFuture<DetachedConnection> detachAgainst(RawServerPeer server) throws Exception {
         ClientSide side = new ClientSide();
         CompletableFuture<Session> connecting = CompletableFuture.supplyAsync(() -> {
             try {
-                return client.connectToServer(side, peer.uri());
+                return client.connectToServer(side, server.uri("/raw"));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
-        peer.accept();
+        serverPeer = server.accept();
         CompletableFuture<DetachedConnection> stage =
                 Detach.detach(connecting.get(10, TimeUnit.SECONDS), CLIENT_DONE, Detach.NO_DEADLINE, side.handler());
-        assertThat(peer.readClientFrameHex()).isEqualTo("88" + "03e8" + ascii("client done"));
+        assertThat(serverPeer.readFrameHex()).isEqualTo("880d" + "03e8" + ascii("client done"));
         return stage;
     }
 
@@ -321,9 +272,10 @@ class TyrusClientDetachTest {
     @Test
     void overWssTheReplyAndRawBytesInOneTlsRecordReachTheClient() throws Exception {
         trustTheTestKey();
-        try (RawServerPeer peer = new RawServerPeer(serverTls)) {
-            CompletableFuture<DetachedConnection> stage = detachAgainst(peer);
-            peer.writeHex("8802" + "03e8" + ConformanceBase.HELLO);
+        try (RawServerPeer server = new RawServerPeer(serverTls)) {
+            CompletableFuture<DetachedConnection> stage = detachAgainst(server);
+            // One write of the TLS socket, one record.
+            serverPeer.writeHex(ConformanceBase.CLOSE_1000 + ConformanceBase.HELLO);
             DetachedConnection connection = stage.get(10, TimeUnit.SECONDS);
             assertThat(ConformanceBase.readText(connection, 5)).isEqualTo("hello");
             connection.close();
@@ -333,9 +285,9 @@ class TyrusClientDetachTest {
     @Test
     void overWssACloseNotifyWhileTheClientWaitsFailsItsDetach() throws Exception {
         trustTheTestKey();
-        try (RawServerPeer peer = new RawServerPeer(serverTls)) {
-            CompletableFuture<DetachedConnection> stage = detachAgainst(peer);
-            peer.shutdownOutput();
+        try (RawServerPeer server = new RawServerPeer(serverTls)) {
+            CompletableFuture<DetachedConnection> stage = detachAgainst(server);
+            serverPeer.shutdownOutput();
             assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS))
                     .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SocketException.class);
         }
@@ -344,10 +296,10 @@ class TyrusClientDetachTest {
     @Test
     void overWssATlsFailureWhileTheClientWaitsFailsItsDetachWithTheCause() throws Exception {
         trustTheTestKey();
-        try (RawServerPeer peer = new RawServerPeer(serverTls)) {
-            CompletableFuture<DetachedConnection> stage = detachAgainst(peer);
+        try (RawServerPeer server = new RawServerPeer(serverTls)) {
+            CompletableFuture<DetachedConnection> stage = detachAgainst(server);
             // A record header and sixteen bytes that decrypt to nothing, around the TLS session.
-            peer.rawSocket().getOutputStream().write(RawPeer.hex("1703030010" + "00".repeat(16)));
+            serverPeer.rawSocket().getOutputStream().write(Wire.hex("1703030010" + "00".repeat(16)));
             Throwable failure = catchThrowable(() -> stage.get(10, TimeUnit.SECONDS));
             assertThat(failure).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SocketException.class);
             assertThat(Stream.iterate(failure, Objects::nonNull, Throwable::getCause))
