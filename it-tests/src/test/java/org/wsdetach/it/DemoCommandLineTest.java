@@ -55,7 +55,8 @@ class DemoCommandLineTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"server-detach, 0", "server-detach, 5", "client-detach, 0", "client-detach, 1048576"})
+    @CsvSource({"server-detach, 0", "server-detach, 5", "server-detach, 16777216",
+            "client-detach, 0", "client-detach, 5", "client-detach, 16777216"})
     void theClientCommandChecksAServer(String mode, long bytes) throws Exception {
         try (DemoServer server = DemoServer.start("127.0.0.1", 0)) {
             Process client = java("client", server.uri().toString(), "--mode", mode, "--bytes", Long.toString(bytes));

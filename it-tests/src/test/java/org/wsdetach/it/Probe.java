@@ -47,6 +47,7 @@ final class Probe {
         handed = new CompletableFuture<>();
         openSessionsInOnClose = new CompletableFuture<>();
         openInOnClose = new CompletableFuture<>();
+        greeting = null;
     }
 
     /** The handler tests give to detach: it hands the connection to the test. */
@@ -135,9 +136,15 @@ final class Probe {
         }
     }
 
+    /** What {@link DeclaredHandler} writes the moment it has the connection, right behind the reply close. */
+    static volatile String greeting;
+
     public static class DeclaredHandler implements DetachHandler {
         @Override
         public void onDetached(DetachedConnection connection) {
+            if (greeting != null) {
+                connection.write(java.nio.ByteBuffer.wrap(greeting.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            }
             handed.complete(connection);
         }
     }

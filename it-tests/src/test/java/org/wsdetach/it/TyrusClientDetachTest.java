@@ -99,12 +99,15 @@ class TyrusClientDetachTest {
     }
 
     @Test
-    void theClientDetachesAndTheServerDetachesOnItsCloseFrame() throws Exception {
+    void theClientDetachesAndTheServerDetachesOnItsCloseFrameAnsweringWithRawBytesAtOnce() throws Exception {
+        // The server's handler writes as soon as it has the connection, right behind its reply close frame.
+        Probe.greeting = "early";
         ClientSide side = new ClientSide();
         Session session = client.connectToServer(side, server.uri("/declared"));
         CompletableFuture<DetachedConnection> stage = Detach.detach(session, CLIENT_DONE, side.handler());
         DetachedConnection ours = stage.get(10, TimeUnit.SECONDS);
         DetachedConnection theirs = Probe.awaitHanded();
+        assertThat(ConformanceBase.readText(ours, 5)).isEqualTo("early");
         assertThat(side.handed.get(10, TimeUnit.SECONDS)).isSameAs(ours);
         assertThat(theirs.peerCloseReason().getReasonPhrase()).isEqualTo("client done");
         assertThat(ours.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
