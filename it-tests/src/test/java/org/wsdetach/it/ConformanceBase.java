@@ -8,7 +8,14 @@ import javax.net.ssl.SSLSocketFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Starts the container's server for each test and offers the helpers the suites share. */
 abstract class ConformanceBase {
@@ -82,6 +89,37 @@ abstract class ConformanceBase {
         ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
         while (buffer.hasRemaining()) {
             connection.write(buffer).get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Floods {@code connection} with 64 MiB from {@code peer} while nobody reads it: the peer must be held
+     * back by TCP long before all of it is out, and everything must arrive once the connection is read.
+     */
+    static void assertFloodWaitsForReads(SocketPeer peer, DetachedConnection connection) throws Exception {
+        int total = 64 << 20;
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> flood = writer.submit(() -> {
+                byte[] chunk = new byte[1 << 16];
+                for (int sent = 0; sent < total; sent += chunk.length) {
+                    peer.write(chunk);
+                }
+                return null;
+            });
+            assertThatThrownBy(() -> flood.get(1, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+            long received = 0;
+            while (received < total) {
+                buffer.clear();
+                int n = connection.read(buffer).get(10, TimeUnit.SECONDS);
+                assertThat(n).isPositive();
+                received += n;
+            }
+            flood.get(10, TimeUnit.SECONDS);
+            assertThat(received).isEqualTo(total);
+        } finally {
+            writer.shutdownNow();
         }
     }
 }

@@ -20,14 +20,9 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.wsdetach.it.Wire.ascii;
 import static org.wsdetach.it.Wire.frame;
 import static org.wsdetach.it.Wire.text;
@@ -198,35 +193,13 @@ abstract class ConnectionConformance extends ConformanceBase {
     @Test
     void aHandlerThatDoesNotReadStopsThePeerInsteadOfBeingBuffered() throws Exception {
         Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
-        int total = 64 << 20;
-        ExecutorService writer = Executors.newSingleThreadExecutor();
         try (SocketPeer peer = peer("/probe")) {
             peer.writeHex(text("go"));
             peer.readFrameHex();
             peer.writeHex(CLOSE_1000);
             DetachedConnection connection = Probe.awaitHanded();
-            Future<?> flood = writer.submit(() -> {
-                byte[] chunk = new byte[1 << 16];
-                for (int sent = 0; sent < total; sent += chunk.length) {
-                    peer.write(chunk);
-                }
-                return null;
-            });
-            // Nobody reads: the peer must be held back by TCP long before 64 MiB are out.
-            assertThatThrownBy(() -> flood.get(1, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
-            ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
-            long received = 0;
-            while (received < total) {
-                buffer.clear();
-                int n = connection.read(buffer).get(10, TimeUnit.SECONDS);
-                assertThat(n).isPositive();
-                received += n;
-            }
-            flood.get(10, TimeUnit.SECONDS);
-            assertThat(received).isEqualTo(total);
+            assertFloodWaitsForReads(peer, connection);
             connection.close();
-        } finally {
-            writer.shutdownNow();
         }
     }
 }

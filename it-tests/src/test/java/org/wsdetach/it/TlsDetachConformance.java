@@ -5,17 +5,12 @@ import jakarta.websocket.CloseReason.CloseCodes;
 import org.junit.jupiter.api.Test;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
-import org.wsdetach.demo.DemoTls;
 
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocketFactory;
 import java.io.ByteArrayOutputStream;
 import java.net.SocketException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Random;
@@ -25,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,29 +37,14 @@ abstract class TlsDetachConformance extends ConformanceBase {
     static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
     static final String SERVER_CLOSE_BYE = "8805" + "03e8" + ascii("bye");
 
-    /** The demo's self-signed key, made once for the run: no private key is committed. */
-    private static SSLContext serverTls;
-    private static SSLContext clientTls;
-
-    private static synchronized void makeKey() throws Exception {
-        if (serverTls == null) {
-            Path certificate = Files.createTempFile("wsdetach-test", ".crt");
-            serverTls = DemoTls.selfSigned(certificate);
-            clientTls = DemoTls.trusting(certificate);
-            Files.delete(certificate);
-        }
-    }
-
     @Override
     ServerFixture.RunningServer start(Class<?>... endpoints) throws Exception {
-        makeKey();
-        return fixture().startSecure(serverTls, endpoints);
+        return fixture().startSecure(TestKey.server(), endpoints);
     }
 
     @Override
     SSLSocketFactory tls() throws Exception {
-        makeKey();
-        return clientTls.getSocketFactory();
+        return TestKey.client().getSocketFactory();
     }
 
     @Test
@@ -166,33 +145,12 @@ abstract class TlsDetachConformance extends ConformanceBase {
 
     @Test
     void aHandlerThatDoesNotReadStopsThePeer() throws Exception {
-        int total = 64 << 20;
-        ExecutorService writer = Executors.newSingleThreadExecutor();
         try (SocketPeer peer = peer("/declared")) {
             peer.writeHex(CLOSE_1000);
             peer.readFrameHex();
             DetachedConnection connection = Probe.awaitHanded();
-            Future<?> flood = writer.submit(() -> {
-                byte[] chunk = new byte[1 << 16];
-                for (int sent = 0; sent < total; sent += chunk.length) {
-                    peer.write(chunk);
-                }
-                return null;
-            });
-            assertThatThrownBy(() -> flood.get(1, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
-            ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
-            long received = 0;
-            while (received < total) {
-                buffer.clear();
-                int n = connection.read(buffer).get(10, TimeUnit.SECONDS);
-                assertThat(n).isPositive();
-                received += n;
-            }
-            flood.get(10, TimeUnit.SECONDS);
-            assertThat(received).isEqualTo(total);
+            assertFloodWaitsForReads(peer, connection);
             connection.close();
-        } finally {
-            writer.shutdownNow();
         }
     }
 

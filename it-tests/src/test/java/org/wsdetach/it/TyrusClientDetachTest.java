@@ -15,15 +15,11 @@ import org.junit.jupiter.api.Test;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachHandler;
 import org.wsdetach.DetachedConnection;
-import org.wsdetach.demo.DemoTls;
 import org.wsdetach.tyrus.DetachAwareReconnectHandler;
 import org.wsdetach.tyrus.DetachingClientContainer;
 
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import java.net.SocketException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -192,21 +188,9 @@ class TyrusClientDetachTest {
         connection.close();
     }
 
-    private static SSLContext serverTls;
-    private static SSLContext clientTls;
-
-    private static synchronized void makeKey() throws Exception {
-        if (serverTls == null) {
-            Path certificate = Files.createTempFile("wsdetach-client-test", ".crt");
-            serverTls = DemoTls.selfSigned(certificate);
-            clientTls = DemoTls.trusting(certificate);
-            Files.delete(certificate);
-        }
-    }
-
     private ServerFixture.RunningServer startSecure() throws Exception {
         trustTheTestKey();
-        return new TyrusFixture().startSecure(serverTls, Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class);
+        return new TyrusFixture().startSecure(TestKey.server(), Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class);
     }
 
     @Test
@@ -267,15 +251,14 @@ class TyrusClientDetachTest {
     }
 
     private void trustTheTestKey() throws Exception {
-        makeKey();
         client.getProperties().put(ClientProperties.SSL_ENGINE_CONFIGURATOR,
-                new SslEngineConfigurator(clientTls, true, false, false));
+                new SslEngineConfigurator(TestKey.client(), true, false, false));
     }
 
     @Test
     void overWssTheReplyAndRawBytesInOneTlsRecordReachTheClient() throws Exception {
         trustTheTestKey();
-        try (RawServerPeer server = new RawServerPeer(serverTls)) {
+        try (RawServerPeer server = new RawServerPeer(TestKey.server())) {
             CompletableFuture<DetachedConnection> stage = detachAgainst(server);
             // One write of the TLS socket, one record.
             serverPeer.writeHex(ConformanceBase.CLOSE_1000 + ConformanceBase.HELLO);
@@ -288,7 +271,7 @@ class TyrusClientDetachTest {
     @Test
     void overWssACloseNotifyWhileTheClientWaitsFailsItsDetach() throws Exception {
         trustTheTestKey();
-        try (RawServerPeer server = new RawServerPeer(serverTls)) {
+        try (RawServerPeer server = new RawServerPeer(TestKey.server())) {
             CompletableFuture<DetachedConnection> stage = detachAgainst(server);
             serverPeer.shutdownOutput();
             assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS))
@@ -299,7 +282,7 @@ class TyrusClientDetachTest {
     @Test
     void overWssATlsFailureWhileTheClientWaitsFailsItsDetachWithTheCause() throws Exception {
         trustTheTestKey();
-        try (RawServerPeer server = new RawServerPeer(serverTls)) {
+        try (RawServerPeer server = new RawServerPeer(TestKey.server())) {
             CompletableFuture<DetachedConnection> stage = detachAgainst(server);
             // A record header and sixteen bytes that decrypt to nothing, around the TLS session.
             serverPeer.rawSocket().getOutputStream().write(Wire.hex("1703030010" + "00".repeat(16)));
