@@ -27,7 +27,11 @@ final class TyrusClientInternals {
     private TyrusClientInternals() {
     }
 
-    /** The detachable connection of a Tyrus client session, or null if it has none. */
+    /**
+     * The detachable connection of a Tyrus client session, or null if it has none.
+     *
+     * @throws UnsupportedOperationException if this Tyrus cannot be read (another version, or closed modules)
+     */
     static DetachableConnection connectionOf(Session session) {
         if (!(session.getBasicRemote() instanceof TyrusRemoteEndpoint)) {
             return null;
@@ -37,28 +41,38 @@ final class TyrusClientInternals {
         return DetachableConnection.ofWriter(read(PROTOCOL_HANDLER_WRITER, protocolHandler));
     }
 
-    /** The Grizzly connection a Tyrus client writes to, or null if the writer is not Tyrus' Grizzly one. */
+    /**
+     * The Grizzly connection a Tyrus client writes to, or null if the writer is not Tyrus' Grizzly one or
+     * cannot be read: the connection then goes on as plain Tyrus, and detaching its session is unsupported.
+     */
     static org.glassfish.grizzly.Connection<?> transportOf(Writer writer) {
-        return writer instanceof GrizzlyWriter
+        return writer instanceof GrizzlyWriter && GRIZZLY_WRITER_CONNECTION != null
                 ? (org.glassfish.grizzly.Connection<?>) read(GRIZZLY_WRITER_CONNECTION, writer) : null;
     }
 
+    /** The field, or null if it cannot be reached: then {@link #read} says why, when it is needed. */
     private static Field field(Class<?> type, String name) {
         try {
             Field field = type.getDeclaredField(name);
             field.setAccessible(true);
             return field;
         } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException("wsdetach cannot reach " + type.getName() + "." + name
-                    + " in this Tyrus version (2.2.2 expected), or the module is not open to it", e);
+            System.getLogger(TyrusClientInternals.class.getName()).log(System.Logger.Level.DEBUG,
+                    "cannot reach " + type.getName() + "." + name, e);
+            return null;
         }
     }
 
     private static Object read(Field field, Object target) {
+        if (field == null) {
+            throw new UnsupportedOperationException("wsdetach cannot detach Tyrus client sessions here: Tyrus"
+                    + " 2.2.2 is expected, with org.glassfish.tyrus.core and"
+                    + " org.glassfish.tyrus.container.grizzly.client open to it on the module path");
+        }
         try {
             return field.get(target);
         } catch (IllegalAccessException e) {
-            throw new IllegalStateException("wsdetach cannot read " + field, e);
+            throw new UnsupportedOperationException("wsdetach cannot read " + field, e);
         }
     }
 }
