@@ -23,10 +23,10 @@ import org.wsdetach.spi.FrameScanner;
 import javax.net.ssl.SSLEngine;
 import java.io.IOException;
 import java.net.ProtocolException;
-import java.security.SecureRandom;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -44,6 +44,10 @@ import java.util.concurrent.TimeoutException;
  * still ours and not half-parsed by Tyrus. The close frames of a detach are written here, byte-exact;
  * Tyrus is then told to close, which runs {@code @OnClose} and makes it write a close frame and close
  * its writer, both of which {@link GuardedWriter} swallows.
+ *
+ * <p>It serves the connections of Tyrus' server and of its client alike. At the hand-over a plain
+ * connection leaves Grizzly for a {@link NioDetachedConnection}; a wss one stays in Grizzly, whose SSL
+ * filter holds its TLS session, as a {@link TlsDetachedConnection}.
  *
  * <pre>
  *   OPEN ──detach()──────────────▶ CLOSE_SENT ──peer's close frame──┐
