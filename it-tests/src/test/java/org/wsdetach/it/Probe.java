@@ -2,7 +2,6 @@ package org.wsdetach.it;
 
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.OnClose;
-import jakarta.websocket.OnError;
 import jakarta.websocket.OnMessage;
 import jakarta.websocket.OnOpen;
 import jakarta.websocket.Session;
@@ -12,7 +11,6 @@ import org.wsdetach.DetachOnPeerClose;
 import org.wsdetach.DetachedConnection;
 import org.wsdetach.demo.RawEcho;
 
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -31,9 +29,7 @@ final class Probe {
     static volatile SessionAction onOpen;
     static volatile SessionAction onText;
     static final BlockingQueue<CloseReason> closes = new LinkedBlockingQueue<>();
-    static final BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
     static volatile CompletableFuture<DetachedConnection> handed = new CompletableFuture<>();
-    static volatile CompletableFuture<Set<Session>> openSessionsInOnClose = new CompletableFuture<>();
     static volatile CompletableFuture<Boolean> openInOnClose = new CompletableFuture<>();
 
     private Probe() {
@@ -43,9 +39,7 @@ final class Probe {
         onOpen = session -> { };
         onText = session -> { };
         closes.clear();
-        errors.clear();
         handed = new CompletableFuture<>();
-        openSessionsInOnClose = new CompletableFuture<>();
         openInOnClose = new CompletableFuture<>();
         greeting = null;
     }
@@ -103,11 +97,6 @@ final class Probe {
         @OnClose
         public void close(Session session, CloseReason reason) {
             Recorder.close(session, reason);
-        }
-
-        @OnError
-        public void error(Throwable error) {
-            errors.add(error);
         }
     }
 

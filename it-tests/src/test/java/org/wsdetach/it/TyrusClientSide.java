@@ -3,7 +3,6 @@ package org.wsdetach.it;
 import jakarta.websocket.ClientEndpoint;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.OnClose;
-import jakarta.websocket.OnError;
 import jakarta.websocket.OnMessage;
 import jakarta.websocket.OnOpen;
 import jakarta.websocket.Session;
@@ -58,11 +57,6 @@ final class TyrusClientSide {
         @OnClose
         public void close(Session session, CloseReason reason) {
             Probe.Recorder.close(session, reason);
-        }
-
-        @OnError
-        public void error(Throwable error) {
-            Probe.errors.add(error);
         }
     }
 
