@@ -23,8 +23,7 @@ import java.util.Objects;
  */
 public final class CloseFrames {
 
-    /** The longest reason, in UTF-8 bytes, that fits a close payload beside its status. */
-    private static final int MAX_REASON_BYTES = 123;
+    private static final byte CLOSE_B0 = (byte) (WebSocketProtocol.B0_FLAG_FIN | WebSocketProtocol.OPCODE_CLOSE);
 
     private CloseFrames() {
     }
@@ -88,9 +87,9 @@ public final class CloseFrames {
         }
         ByteBuffer utf8 = encode(phrase);
         int length = utf8.remaining();
-        if (length > MAX_REASON_BYTES) {
+        if (length > WebSocketProtocol.MAX_CLOSE_REASON_BYTES) {
             throw new IllegalArgumentException("close reason is " + length + " UTF-8 bytes; at most "
-                    + MAX_REASON_BYTES + " fit in a close frame");
+                    + WebSocketProtocol.MAX_CLOSE_REASON_BYTES + " fit in a close frame");
         }
         byte[] payload = new byte[2 + length];
         payload[0] = (byte) (code >>> 8);
@@ -110,7 +109,7 @@ public final class CloseFrames {
     public static ByteBuffer serverFrame(CloseReason reason) {
         byte[] payload = payload(reason);
         ByteBuffer frame = ByteBuffer.allocate(2 + payload.length);
-        frame.put((byte) 0x88).put((byte) payload.length).put(payload);
+        frame.put(CLOSE_B0).put((byte) payload.length).put(payload);
         return frame.flip();
     }
 
@@ -125,8 +124,8 @@ public final class CloseFrames {
      */
     public static ByteBuffer clientFrame(CloseReason reason, int maskingKey) {
         byte[] payload = payload(reason);
-        ByteBuffer frame = ByteBuffer.allocate(6 + payload.length);
-        frame.put((byte) 0x88).put((byte) (0x80 | payload.length)).putInt(maskingKey);
+        ByteBuffer frame = ByteBuffer.allocate(2 + WebSocketProtocol.MASKING_KEY_BYTES + payload.length);
+        frame.put(CLOSE_B0).put((byte) (WebSocketProtocol.B1_FLAG_MASK | payload.length)).putInt(maskingKey);
         for (int i = 0; i < payload.length; i++) {
             frame.put((byte) (payload[i] ^ maskingKey >>> 8 * (3 - (i & 3))));
         }
@@ -146,7 +145,7 @@ public final class CloseFrames {
         if (length == 1) {
             throw new ProtocolException("close payload of 1 byte");
         }
-        int code = (payload[0] & 0xff) << 8 | payload[1] & 0xff;
+        int code = Byte.toUnsignedInt(payload[0]) << 8 | Byte.toUnsignedInt(payload[1]);
         if (!isSendableStatus(code)) {
             throw new ProtocolException("close status " + code + " may not be sent");
         }

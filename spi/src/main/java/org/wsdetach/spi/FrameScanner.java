@@ -20,7 +20,8 @@ import java.util.Objects;
  * except for that reason.
  *
  * <p>The protocol errors found are: a reserved opcode, a fragmented control frame, a control frame with
- * more than 125 payload bytes, a mask bit that differs from the one expected, a 64-bit payload length
+ * more than 125 payload bytes, a mask bit that differs from the one expected (unless
+ * {@linkplain #checkMasking unchecked}), a 64-bit payload length
  * with its most significant bit set, and a close payload of one byte, with a status that may not be
  * {@linkplain CloseFrames#isSendableStatus sent}, or with a reason that is not valid UTF-8. RSV bits are
  * left to extensions, and lengths need not be minimally encoded. The order of frames (a continuation
@@ -31,13 +32,12 @@ import java.util.Objects;
  */
 public final class FrameScanner {
 
-    private static final int OPCODE_CLOSE = 8;
-    private static final int MAX_HEADER_BYTES = 14;
-    private static final int MAX_CONTROL_PAYLOAD = 125;
-
     private final boolean masked;
-    private final byte[] header = new byte[MAX_HEADER_BYTES];
-    private final byte[] closePayload = new byte[MAX_CONTROL_PAYLOAD];
+    private final byte[] header = new byte[WebSocketProtocol.MAX_HEADER_BYTES];
+    private final byte[] closePayload = new byte[WebSocketProtocol.MAX_CONTROL_PAYLOAD];
+    private boolean maskingChecked = true;
+    /** Whether the current frame's header has its mask bit set. */
+    private boolean frameMasked;
 
     /** Header bytes consumed of the current frame; the frame is in PAYLOAD once this reaches headerSize. */
     private int headerLength;
@@ -61,6 +61,19 @@ public final class FrameScanner {
      */
     public FrameScanner(boolean masked) {
         this.masked = masked;
+    }
+
+    /**
+     * Sets whether a frame whose mask bit differs from the one expected is a protocol error, from the next
+     * frame header on; it is by default. Unchecked, such a frame is scanned as its own header states, so
+     * that its boundaries stay known (and a close payload is unmasked only if its header says it is masked):
+     * a provider that passes frames on to a container which accepts them, as some do, must not lose
+     * track of the stream where the container does not.
+     *
+     * @param checked true to report a wrong mask bit as an error
+     */
+    public void checkMasking(boolean checked) {
+        maskingChecked = checked;
     }
 
     /**
@@ -95,10 +108,10 @@ public final class FrameScanner {
                 }
             } else {
                 int count = (int) Math.min(payloadRemaining, to - index);
-                if (opcode == OPCODE_CLOSE) {
+                if (opcode == WebSocketProtocol.OPCODE_CLOSE) {
                     for (int i = 0; i < count; i++) {
                         byte b = buffer.get(index + i);
-                        if (masked) {
+                        if (frameMasked) {
                             b ^= header[lengthEnd + (closePayloadLength & 3)];
                         }
                         closePayload[closePayloadLength++] = b;
@@ -180,35 +193,39 @@ public final class FrameScanner {
         header[headerLength++] = b;
         switch (headerLength) {
             case 1:
-                opcode = b & 0x0f;
-                fin = b < 0;
+                opcode = b & WebSocketProtocol.B0_MASK_OPCODE;
+                fin = (b & WebSocketProtocol.B0_FLAG_FIN) != 0;
                 closeReason = null;
-                if (opcode >= 3 && opcode <= 7 || opcode >= 11) {
+                if (!WebSocketProtocol.isDefinedOpcode(opcode)) {
                     return fail("reserved opcode 0x" + Integer.toHexString(opcode));
                 }
-                if (opcode >= 8 && !fin) {
+                boolean control = (opcode & WebSocketProtocol.OPCODE_FLAG_CONTROL) != 0;
+                if (control && !fin) {
                     return fail("fragmented control frame, opcode 0x" + Integer.toHexString(opcode));
                 }
                 return true;
             case 2:
-                if ((b < 0) != masked) {
+                frameMasked = (b & WebSocketProtocol.B1_FLAG_MASK) != 0;
+                if (maskingChecked && frameMasked != masked) {
                     return fail(masked ? "unmasked frame, a mask was expected" : "masked frame, no mask was expected");
                 }
-                int length7 = b & 0x7f;
-                if (opcode >= 8 && length7 > MAX_CONTROL_PAYLOAD) {
+                int length7 = b & WebSocketProtocol.B1_MASK_LENGTH;
+                if ((opcode & WebSocketProtocol.OPCODE_FLAG_CONTROL) != 0
+                        && length7 > WebSocketProtocol.MAX_CONTROL_PAYLOAD) {
                     return fail("control frame with more than 125 payload bytes, opcode 0x"
                             + Integer.toHexString(opcode));
                 }
-                lengthEnd = length7 == 126 ? 4 : length7 == 127 ? 10 : 2;
-                headerSize = lengthEnd + (masked ? 4 : 0);
-                payloadRemaining = length7 < 126 ? length7 : 0;
+                lengthEnd = length7 == WebSocketProtocol.PAYLOAD_LENGTH_16 ? 4
+                        : length7 == WebSocketProtocol.PAYLOAD_LENGTH_64 ? 10 : 2;
+                headerSize = lengthEnd + (frameMasked ? WebSocketProtocol.MASKING_KEY_BYTES : 0);
+                payloadRemaining = length7 <= WebSocketProtocol.MAX_CONTROL_PAYLOAD ? length7 : 0;
                 return true;
             default:
                 if (headerLength <= lengthEnd) {
                     if (headerLength == 3 && lengthEnd == 10 && b < 0) {
                         return fail("64-bit payload length with the most significant bit set");
                     }
-                    payloadRemaining = payloadRemaining << 8 | b & 0xff;
+                    payloadRemaining = payloadRemaining << 8 | Byte.toUnsignedLong(b);
                 }
                 return true;
         }
@@ -221,7 +238,7 @@ public final class FrameScanner {
 
     /** Ends the current frame at {@code index}, unless its close payload is invalid. */
     private int endFrame(int index) {
-        if (opcode == OPCODE_CLOSE) {
+        if (opcode == WebSocketProtocol.OPCODE_CLOSE) {
             try {
                 closeReason = CloseFrames.parsePeerPayload(closePayload, closePayloadLength);
             } catch (ProtocolException e) {

@@ -354,6 +354,32 @@ class FrameScannerTest {
     }
 
     @Test
+    void uncheckedMaskingFollowsEachHeadersOwnMaskBit() {
+        // A server scanner passing frames to a container that accepts unmasked ones: an unmasked text frame,
+        // then a masked one, then an unmasked close "Hello" whose payload must not be unmasked.
+        ByteBuffer buffer = buffer(TEXT_HELLO + frame(true, TEXT_HELLO) + CLOSE_1000_HELLO);
+        FrameScanner scanner = new FrameScanner(true);
+        scanner.checkMasking(false);
+        assertThat(scanner.scan(buffer, 0, buffer.capacity())).isEqualTo(7);
+        assertThat(scanner.scan(buffer, 7, buffer.capacity())).isEqualTo(18);
+        assertThat(scanner.scan(buffer, 18, buffer.capacity())).isEqualTo(27);
+        assertThat(scanner.error()).isNull();
+        assertThat(scanner.closeReason().getReasonPhrase()).isEqualTo("Hello");
+    }
+
+    @Test
+    void maskingCheckedAgainTakesEffectAtTheNextHeader() {
+        ByteBuffer buffer = buffer(TEXT_HELLO + TEXT_HELLO);
+        FrameScanner scanner = new FrameScanner(true);
+        scanner.checkMasking(false);
+        assertThat(scanner.scan(buffer, 0, 3)).isEqualTo(3);
+        scanner.checkMasking(true);
+        assertThat(scanner.scan(buffer, 3, buffer.capacity())).isEqualTo(7);
+        assertThat(scanner.scan(buffer, 7, buffer.capacity())).isEqualTo(9);
+        assertThat(scanner.error()).isEqualTo("unmasked frame, a mask was expected");
+    }
+
+    @Test
     void rsvBitsAndNonMinimalLengthsAreAllowed() {
         ByteBuffer buffer = buffer("f1" + "7e0001" + "21" + "c1" + "7f0000000000000000");
         FrameScanner scanner = new FrameScanner(false);
