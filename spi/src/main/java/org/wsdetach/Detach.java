@@ -101,7 +101,8 @@ public final class Detach {
      * @return a future that completes with the connection, just before the handler is called, or fails as
      *         described in the class table
      * @throws IllegalArgumentException      if {@code closeReason} or {@code timeout} is invalid
-     * @throws IllegalStateException         if the session is not open, or is detaching or detached
+     * @throws IllegalStateException         if the session is not open, is closing (its peer's close frame
+     *                                       or its own has been seen already), or is detaching or detached
      * @throws UnsupportedOperationException if no provider supports the session
      */
     public static CompletableFuture<DetachedConnection> detach(Session session, CloseReason closeReason,
@@ -118,21 +119,41 @@ public final class Detach {
     }
 
     /**
+     * Makes the peer's close frame detach {@code session}, with {@link #DEFAULT_TIMEOUT}.
+     *
+     * @see #detachOnPeerClose(Session, Duration, DetachHandler)
+     */
+    public static void detachOnPeerClose(Session session, DetachHandler handler) {
+        detachOnPeerClose(session, DEFAULT_TIMEOUT, handler);
+    }
+
+    /**
      * Makes the peer's close frame detach {@code session}: instead of closing the connection after the
      * reply close frame (which carries the peer's status, or no status if the peer sent none), the
      * connection goes to {@code handler}, open. Until the peer's close frame arrives the session behaves
      * as usual. Call it before the close frame can arrive, typically in {@code @OnOpen}; a later call
-     * replaces the handler.
+     * replaces the handler and the timeout. A close frame that has begun to arrive must complete, and the
+     * connection be handed over, within {@code timeout} ({@link #NO_DEADLINE} for no bound); otherwise, as
+     * for any failure of a detach the peer started, the connection is closed, {@code @OnClose} gets
+     * {@link CloseReason.CloseCodes#CLOSED_ABNORMALLY} (or {@link CloseReason.CloseCodes#PROTOCOL_ERROR} for
+     * a malformed close frame, which the peer is also sent) and the failure is logged at {@code WARNING}.
      *
      * @param session an open session of a supported container
+     * @param timeout how long the peer's close frame may take, from its first byte to the hand-over
      * @param handler the new owner of the connection
-     * @throws IllegalStateException         if the session is not open, or is detaching or detached
+     * @throws IllegalArgumentException      if {@code timeout} is zero or negative
+     * @throws IllegalStateException         if the session is closing (its peer's close frame or its own has
+     *                                       been seen already), detaching or detached
      * @throws UnsupportedOperationException if no provider supports the session
      */
-    public static void detachOnPeerClose(Session session, DetachHandler handler) {
+    public static void detachOnPeerClose(Session session, Duration timeout, DetachHandler handler) {
         Objects.requireNonNull(session, "session");
+        Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(handler, "handler");
-        providerFor(session).detachOnPeerClose(session, handler);
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("the timeout of a peer-initiated detach must be positive: " + timeout);
+        }
+        providerFor(session).detachOnPeerClose(session, timeout, handler);
     }
 
     private static DetachProvider providerFor(Session session) {

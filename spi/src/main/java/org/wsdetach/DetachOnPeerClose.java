@@ -8,8 +8,8 @@ import java.lang.annotation.Target;
 
 /**
  * Declares that every session of the annotated endpoint detaches when the peer sends its close frame,
- * as if {@link Detach#detachOnPeerClose} had been called in {@code @OnOpen} with a new instance of
- * {@link #value()}.
+ * as if {@link Detach#detachOnPeerClose(jakarta.websocket.Session, java.time.Duration, DetachHandler)} had
+ * been called in {@code @OnOpen} with {@link #timeoutMillis()} and a new instance of {@link #value()}.
  *
  * <p>The handler class must have a public no-argument constructor; one instance is created per session,
  * when the session opens. A registration made with {@link Detach#detachOnPeerClose} replaces the
@@ -26,4 +26,12 @@ public @interface DetachOnPeerClose {
      * @return the handler class
      */
     Class<? extends DetachHandler> value();
+
+    /**
+     * How long a close frame that has begun to arrive may take, until the hand-over, in milliseconds; at
+     * least 1. {@link Long#MAX_VALUE} means no bound.
+     *
+     * @return the timeout in milliseconds; by default that of {@link Detach#DEFAULT_TIMEOUT}
+     */
+    long timeoutMillis() default 30_000;
 }

@@ -46,10 +46,12 @@ public interface DetachProvider {
                                                  DetachHandler handler);
 
     /**
-     * Implements {@link Detach#detachOnPeerClose(Session, DetachHandler)}.
+     * Implements {@link Detach#detachOnPeerClose(Session, Duration, DetachHandler)}; the arguments have been
+     * checked.
      *
      * @param session a supported session
+     * @param timeout positive; at least {@link Detach#NO_DEADLINE}'s nanosecond range means no bound
      * @param handler the new owner of the connection
      */
-    void detachOnPeerClose(Session session, DetachHandler handler);
+    void detachOnPeerClose(Session session, Duration timeout, DetachHandler handler);
 }

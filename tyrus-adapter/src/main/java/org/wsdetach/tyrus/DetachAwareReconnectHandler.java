@@ -20,7 +20,7 @@ public final class DetachAwareReconnectHandler extends ClientManager.ReconnectHa
     /** Never reconnects a session that was detached; asks the wrapped handler about any other close. */
     @Override
     public boolean onDisconnect(CloseReason closeReason) {
-        return !DetachableConnection.closingForDetach() && handler.onDisconnect(closeReason);
+        return !TyrusConnection.closingForDetach() && handler.onDisconnect(closeReason);
     }
 
     @Override

@@ -31,7 +31,7 @@ public class DetachingClientContainer implements ClientContainer {
         grizzly.openClientSocket(config, properties, new DetachingEngine(engine));
     }
 
-    /** Puts a {@link DetachableConnection} between Tyrus and each connection the handshake opens. */
+    /** Puts a {@link TyrusConnection} between Tyrus and each connection the handshake opens. */
     private static final class DetachingEngine implements ClientEngine {
         private final ClientEngine tyrus;
 
@@ -47,11 +47,11 @@ public class DetachingClientContainer implements ClientContainer {
         @Override
         public ClientUpgradeInfo processResponse(UpgradeResponse response, Writer writer,
                                                  Connection.CloseListener closeListener) {
-            org.glassfish.grizzly.Connection<?> transport = TyrusClientInternals.transportOf(writer);
+            org.glassfish.grizzly.Connection<?> transport = TyrusInternals.transportOf(writer);
             if (transport == null) {
                 return tyrus.processResponse(response, writer, closeListener);
             }
-            DetachableConnection connection = DetachableConnection.forClient(transport, writer);
+            TyrusConnection connection = TyrusConnection.forClient(transport, writer);
             ClientUpgradeInfo upgrade = connection.opening(
                     () -> tyrus.processResponse(response, connection.getWriter(), closeListener));
             if (upgrade.getUpgradeStatus() != ClientUpgradeStatus.SUCCESS) {

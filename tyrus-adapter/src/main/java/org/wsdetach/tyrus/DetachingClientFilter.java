@@ -11,7 +11,7 @@ import java.io.IOException;
 
 /**
  * Tyrus' Grizzly WebSocket filter for clients, which Tyrus builds into each connection's private filter
- * chain, wrapped to run {@link DetachableConnection#handleRead}'s hooks around its reads. It takes the
+ * chain, wrapped to run {@link TyrusConnection#handleRead}'s hooks around its reads. It takes the
  * original's place in the chain while the handshake's response is being processed.
  */
 final class DetachingClientFilter implements Filter {
@@ -42,7 +42,7 @@ final class DetachingClientFilter implements Filter {
 
     @Override
     public NextAction handleRead(FilterChainContext ctx) throws IOException {
-        return DetachableConnection.handleRead(ctx, () -> tyrus.handleRead(ctx));
+        return TyrusConnection.handleRead(ctx, () -> tyrus.handleRead(ctx));
     }
 
     @Override

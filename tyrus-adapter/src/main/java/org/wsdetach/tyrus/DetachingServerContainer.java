@@ -7,6 +7,7 @@ import org.glassfish.grizzly.http.server.NetworkListener;
 import org.glassfish.grizzly.http.server.AddOn;
 import org.glassfish.grizzly.http.server.HttpServerFilter;
 import org.glassfish.grizzly.nio.transport.TCPNIOTransportBuilder;
+import org.glassfish.grizzly.ssl.SSLBaseFilter;
 import org.glassfish.grizzly.ssl.SSLEngineConfigurator;
 import org.glassfish.grizzly.strategies.WorkerThreadIOStrategy;
 import org.glassfish.grizzly.threadpool.ThreadPoolConfig;
@@ -22,6 +23,7 @@ import org.glassfish.tyrus.spi.UpgradeRequest;
 import org.glassfish.tyrus.spi.UpgradeResponse;
 import org.glassfish.tyrus.spi.WebSocketEngine;
 import org.glassfish.tyrus.spi.Writer;
+import org.wsdetach.core.DetachThreads;
 
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
@@ -30,7 +32,7 @@ import java.util.Set;
 
 /**
  * One server: a Grizzly listener whose WebSocket filter and engine are wrapped so that every upgraded
- * connection becomes a {@link DetachableConnection}, plus the two threads detaches need (deadlines and
+ * connection becomes a {@link TyrusConnection}, plus the two threads detaches need (deadlines and
  * detached I/O), which live as long as the server.
  */
 final class DetachingServerContainer extends TyrusServerContainer {
@@ -42,7 +44,7 @@ final class DetachingServerContainer extends TyrusServerContainer {
     private final ApplicationEventListener userListener;
     private String contextPath;
     private HttpServer server;
-    private DetachResources resources;
+    private DetachThreads threads;
     private volatile int boundPort = -1;
 
     DetachingServerContainer(Map<String, Object> properties) {
@@ -99,6 +101,10 @@ final class DetachingServerContainer extends TyrusServerContainer {
         // Tyrus sessions have their own idle timeout; a keep-alive timeout would also close detached connections.
         listener.getKeepAlive().setIdleTimeoutInSeconds(-1);
         listener.registerAddOn((AddOn) (networkListener, builder) -> {
+            int sslFilter = builder.indexOfType(SSLBaseFilter.class);
+            if (sslFilter >= 0) {
+                builder.set(sslFilter, new CloseNotifyKeepingSslFilter(networkListener.getSslEngineConfig()));
+            }
             int httpFilter = builder.indexOfType(HttpServerFilter.class);
             if (httpFilter >= 0) {
                 builder.add(httpFilter, new DetachingServerFilter(this, rootPath));
@@ -107,10 +113,16 @@ final class DetachingServerContainer extends TyrusServerContainer {
         if (userListener != null) {
             userListener.onApplicationInitialized(rootPath);
         }
-        resources = new DetachResources("wsdetach");
-        server.start();
-        boundPort = listener.getPort();
-        super.start(rootPath, port);
+        threads = DetachThreads.open("wsdetach");
+        try {
+            server.start();
+            boundPort = listener.getPort();
+            super.start(rootPath, port);
+        } catch (IOException | DeploymentException | RuntimeException e) {
+            // Tyrus' Server does not stop a container that failed to start.
+            stop();
+            throw e;
+        }
     }
 
     private void configureTransport(NetworkListener listener) {
@@ -141,11 +153,13 @@ final class DetachingServerContainer extends TyrusServerContainer {
     @Override
     public void stop() {
         super.stop();
+        // Before Grizzly's shutdown: the detached connections are closed as their owner's, with their
+        // pending operations failed, rather than having their sockets pulled from under them.
+        if (threads != null) {
+            threads.close();
+        }
         if (server != null) {
             server.shutdownNow();
-        }
-        if (resources != null) {
-            resources.close();
         }
         if (userListener != null) {
             userListener.onApplicationDestroyed();
@@ -157,7 +171,7 @@ final class DetachingServerContainer extends TyrusServerContainer {
         return properties;
     }
 
-    /** Turns each upgraded connection into a {@link DetachableConnection}. */
+    /** Turns each upgraded connection into a {@link TyrusConnection}. */
     private final class DetachingEngine implements WebSocketEngine {
         private final WebSocketEngine tyrus;
 
@@ -179,8 +193,8 @@ final class DetachingServerContainer extends TyrusServerContainer {
 
                 @Override
                 public Connection createConnection(Writer writer, Connection.CloseListener closeListener) {
-                    return DetachableConnection.open(info, writer, closeListener,
-                            DetachingServerFilter.currentTransport(), resources);
+                    return TyrusConnection.open(info, writer, closeListener,
+                            DetachingServerFilter.currentTransport(), threads);
                 }
             };
         }

@@ -10,7 +10,7 @@ import java.io.IOException;
 
 /**
  * Tyrus' Grizzly WebSocket filter for servers, with two additions: it tells the engine which Grizzly
- * connection a handshake belongs to, and it runs {@link DetachableConnection#handleRead}'s hooks.
+ * connection a handshake belongs to, and it runs {@link TyrusConnection#handleRead}'s hooks.
  */
 final class DetachingServerFilter extends GrizzlyServerFilter {
 
@@ -27,7 +27,7 @@ final class DetachingServerFilter extends GrizzlyServerFilter {
 
     @Override
     public NextAction handleRead(FilterChainContext ctx) throws IOException {
-        return DetachableConnection.handleRead(ctx, () -> {
+        return TyrusConnection.handleRead(ctx, () -> {
             READING.set(ctx.getConnection());
             try {
                 return super.handleRead(ctx);

@@ -7,11 +7,12 @@ import org.wsdetach.DetachHandler;
 import org.wsdetach.DetachOnPeerClose;
 
 import java.lang.reflect.InvocationTargetException;
+import java.time.Duration;
 
 /**
- * Learns which session runs on which {@link DetachableConnection}, through Tyrus' monitoring listener:
+ * Learns which session runs on which {@link TyrusConnection}, through Tyrus' monitoring listener:
  * Tyrus reports a session as opened inside the handshake's {@code createConnection}, before
- * {@code @OnOpen}, on the thread that {@link DetachableConnection#opening()} knows. Events are passed on
+ * {@code @OnOpen}, on the thread that {@link TyrusConnection#opening()} knows. Events are passed on
  * to the application's own listener, if it configured one.
  */
 final class SessionTracker implements ApplicationEventListener {
@@ -39,11 +40,12 @@ final class SessionTracker implements ApplicationEventListener {
         return new EndpointEventListener() {
             @Override
             public MessageEventListener onSessionOpened(String sessionId) {
-                DetachableConnection connection = DetachableConnection.opening();
+                TyrusConnection connection = TyrusConnection.opening();
                 if (connection != null) {
                     TyrusDetachProvider.register(sessionId, connection);
                     if (declared != null) {
-                        connection.detachOnPeerClose(newHandler(declared.value()));
+                        connection.core().detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()),
+                                newHandler(declared.value()));
                     }
                 }
                 return endpointNext.onSessionOpened(sessionId);

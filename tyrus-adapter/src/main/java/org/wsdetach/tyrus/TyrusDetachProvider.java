@@ -23,9 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class TyrusDetachProvider implements DetachProvider {
 
     /** Tyrus session ids are UUIDs, unique across the containers of a JVM. */
-    private static final Map<String, DetachableConnection> SESSIONS = new ConcurrentHashMap<>();
+    private static final Map<String, TyrusConnection> SESSIONS = new ConcurrentHashMap<>();
 
-    static void register(String sessionId, DetachableConnection connection) {
+    static void register(String sessionId, TyrusConnection connection) {
         SESSIONS.put(sessionId, connection);
     }
 
@@ -41,24 +41,27 @@ public final class TyrusDetachProvider implements DetachProvider {
     @Override
     public CompletableFuture<DetachedConnection> detach(Session session, CloseReason closeReason, Duration timeout,
                                                         DetachHandler handler) {
-        return connectionOf(session).detach(closeReason, timeout, handler);
+        return connectionOf(session).core().detach(closeReason, timeout, handler);
     }
 
     @Override
-    public void detachOnPeerClose(Session session, DetachHandler handler) {
-        connectionOf(session).detachOnPeerClose(handler);
+    public void detachOnPeerClose(Session session, Duration timeout, DetachHandler handler) {
+        connectionOf(session).core().detachOnPeerClose(timeout, handler);
     }
 
-    private static DetachableConnection connectionOf(Session session) {
+    private static TyrusConnection connectionOf(Session session) {
         // Tyrus marks a session closed before it runs @OnClose and lets go of the connection.
         if (!session.isOpen()) {
             throw new IllegalStateException("session " + session.getId() + " is not open");
         }
-        DetachableConnection connection = SESSIONS.get(session.getId());
+        TyrusConnection connection = SESSIONS.get(session.getId());
         if (connection == null) {
-            connection = TyrusClientInternals.connectionOf(session);
+            connection = TyrusInternals.connectionOf(session);
         }
         if (connection != null) {
+            if (connection.secure()) {
+                TyrusInternals.checkTlsHandOver();
+            }
             return connection;
         }
         throw new UnsupportedOperationException("session " + session.getId() + " is not served by a wsdetach"

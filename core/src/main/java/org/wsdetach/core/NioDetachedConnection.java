@@ -1,4 +1,4 @@
-package org.wsdetach.tyrus;
+package org.wsdetach.core;
 
 import jakarta.websocket.CloseReason;
 import org.wsdetach.DetachedConnection;
@@ -51,7 +51,7 @@ import java.util.concurrent.Future;
  * <p>{@link #unwrap} gives the native connection object when it is of the requested type, else the
  * {@link SocketChannel} when that is.
  */
-final class NioDetachedConnection implements DetachedConnection {
+final class NioDetachedConnection implements DetachedConnection, IoLoop.Member {
 
     private static final System.Logger LOG = System.getLogger(NioDetachedConnection.class.getName());
     /** Outcomes of an attempt, to act on after releasing the lock: the interest changes, or completion. */
@@ -311,7 +311,8 @@ final class NioDetachedConnection implements DetachedConnection {
         }
     }
 
-    void closeQuietly() {
+    @Override
+    public void closeQuietly() {
         try {
             close();
         } catch (IOException e) {
@@ -319,8 +320,8 @@ final class NioDetachedConnection implements DetachedConnection {
         }
     }
 
-    /** Loop thread: the selector reports the channel ready for {@code readyOps}. */
-    void onReady(int readyOps) {
+    @Override
+    public void onReady(int readyOps) {
         if ((readyOps & SelectionKey.OP_READ) != 0) {
             ByteBuffer dst = takeWaitingRead();
             if (dst != null) {

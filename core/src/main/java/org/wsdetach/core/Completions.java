@@ -1,4 +1,4 @@
-package org.wsdetach.tyrus;
+package org.wsdetach.core;
 
 import java.lang.System.Logger.Level;
 import java.nio.channels.CompletionHandler;

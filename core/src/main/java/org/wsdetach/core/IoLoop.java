@@ -1,4 +1,4 @@
-package org.wsdetach.tyrus;
+package org.wsdetach.core;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * One selector thread serving {@link NioDetachedConnection}s, independent of the container's own I/O
+ * One selector thread serving detached connections ({@link Member}s), independent of the container's own I/O
  * threads so that a detached connection keeps working however the container schedules its work.
  *
  * <p>Closing the loop closes every connection still attached to it: their pending operations fail with
@@ -26,11 +26,20 @@ import java.util.function.Consumer;
 final class IoLoop implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(IoLoop.class.getName());
+
+    /** A connection the loop serves: the attachment of its selection key, closed when the loop closes. */
+    interface Member {
+        /** Loop thread: the selector reports the member's channel ready for {@code readyOps}. */
+        void onReady(int readyOps);
+
+        /** Closes the member, failing its pending operations; never throws. */
+        void closeQuietly();
+    }
     private static final long CLOSE_WAIT_MILLIS = 5_000;
 
     private final Selector selector;
     private final Thread thread;
-    private final Set<NioDetachedConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Member> connections = ConcurrentHashMap.newKeySet();
     private final Consumer<SelectionKey> dispatcher = this::dispatch;
     private final AtomicBoolean closeRequested = new AtomicBoolean();
 
@@ -90,7 +99,7 @@ final class IoLoop implements AutoCloseable {
      *
      * @return {@code false} if the loop is already closed
      */
-    boolean attach(NioDetachedConnection connection) {
+    boolean attach(Member connection) {
         synchronized (taskLock) {
             // Under the lock so that close() cannot miss a connection attached while it runs.
             if (closed) {
@@ -101,7 +110,7 @@ final class IoLoop implements AutoCloseable {
         }
     }
 
-    void detach(NioDetachedConnection connection) {
+    void detach(Member connection) {
         connections.remove(connection);
     }
 
@@ -140,7 +149,7 @@ final class IoLoop implements AutoCloseable {
     }
 
     private void closeConnections() {
-        for (NioDetachedConnection connection : connections) {
+        for (Member connection : connections) {
             connection.closeQuietly();
         }
     }
@@ -197,7 +206,7 @@ final class IoLoop implements AutoCloseable {
 
     private void dispatch(SelectionKey key) {
         try {
-            if (key.isValid() && key.attachment() instanceof NioDetachedConnection connection) {
+            if (key.isValid() && key.attachment() instanceof Member connection) {
                 connection.onReady(key.readyOps());
             }
         } catch (CancelledKeyException e) {

@@ -1,4 +1,4 @@
-package org.wsdetach.tyrus;
+package org.wsdetach.core;
 
 import jakarta.websocket.CloseReason;
 import org.junit.jupiter.api.AfterEach;

@@ -1,0 +1,488 @@
+package org.wsdetach.core;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import org.wsdetach.Detach;
+import org.wsdetach.DetachHandler;
+import org.wsdetach.DetachedConnection;
+import org.wsdetach.spi.CloseFrames;
+import org.wsdetach.spi.FrameScanner;
+import org.wsdetach.spi.WebSocketProtocol;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.ProtocolException;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One WebSocket connection that can be detached: the container-neutral half of a detach, which an adapter
+ * puts between its container and the network, one per upgraded connection, with a
+ * {@link ContainerConnection} for the container's half.
+ *
+ * <p><b>Reading.</b> The adapter passes every byte it reads to {@link #onInbound}. While no detach is under
+ * way they go on to the container ({@link ContainerConnection#deliver}) one frame at a time, the frame
+ * boundaries found from the headers alone, whatever their mask bits say; a close frame from the peer is
+ * held back if a handler is armed for it. Once a detach is under way the bytes are read here: frames before
+ * the peer's close frame are checked and discarded (pings get no pong: under a detach every byte after our
+ * close frame belongs to the next protocol, so a pong there would corrupt it, although RFC 6455 section
+ * 5.5.2 otherwise asks for one until a close frame has been received), and what follows the peer's close
+ * frame is kept for the detached connection.
+ *
+ * <p><b>Writing.</b> The adapter passes every frame the container writes through {@link #onContainerWrite},
+ * which writes it as long as the container owns the connection, and after our close frame swallows the
+ * container's close frames and refuses everything else: exactly one close frame goes out each way, whoever
+ * starts closing.
+ *
+ * <p><b>Deadlines.</b> Every state between the start of a close frame and the hand-over is bounded: a
+ * local detach by its timeout (with {@link Detach#NO_DEADLINE} only if the caller asked for none), a
+ * peer-initiated one by the timeout given with its handler, from the first byte of the peer's close frame.
+ *
+ * <p>The states and their transitions are {@link DetachState}'s. Thread-safe: user calls come from any
+ * thread, {@link #onInbound} from one reading thread at a time.
+ */
+public final class DetachableConnection {
+
+    private static final System.Logger LOG = System.getLogger(DetachableConnection.class.getName());
+    /** RFC 6455 section 5.3 wants a client's masking keys unpredictable. */
+    private static final SecureRandom MASKING_KEYS = new SecureRandom();
+    private static final Duration LONGEST_DEADLINE = Duration.ofNanos(Long.MAX_VALUE);
+
+    private final ContainerConnection container;
+    /** Which end this is: a client masks its frames and reads unmasked ones. */
+    private final boolean client;
+    private final DetachThreads threads;
+    /** Used by the reading thread only. */
+    private final FrameScanner scanner;
+
+    private final Object lock = new Object();
+    // Guarded by lock.
+    private final DetachState state = new DetachState();
+    private DetachHandler handler;
+    private Duration peerCloseTimeout;
+    private CompletableFuture<DetachedConnection> result;
+    private CloseReason peerReason;
+    /** What followed the peer's close frame, in write mode; null while nothing has. */
+    private ByteBuffer leftover;
+    private ScheduledFuture<?> deadline;
+    /** A zero-timeout detach asked for while reading: the rest of the bytes at hand may hold the close. */
+    private boolean zeroDeadline;
+
+    private volatile Thread reader;
+
+    private DetachableConnection(ContainerConnection container, boolean client, DetachThreads threads) {
+        this.container = Objects.requireNonNull(container, "container");
+        this.client = client;
+        this.threads = Objects.requireNonNull(threads, "threads");
+        this.scanner = new FrameScanner(!client);
+        // The container judges the frames it gets: some accept what RFC 6455 forbids, and a frame they
+        // accept must not make this side lose track of the stream.
+        scanner.checkMasking(false);
+    }
+
+    /** The connection of a server's session: it reads masked frames and writes unmasked ones. */
+    public static DetachableConnection forServer(ContainerConnection container, DetachThreads threads) {
+        return new DetachableConnection(container, false, threads);
+    }
+
+    /** The connection of a client's session: it reads unmasked frames and writes masked ones. */
+    public static DetachableConnection forClient(ContainerConnection container, DetachThreads threads) {
+        return new DetachableConnection(container, true, threads);
+    }
+
+    // ---- the user's requests, through the adapter's DetachProvider ----
+
+    /**
+     * Implements {@link Detach#detach(jakarta.websocket.Session, CloseReason, Duration, DetachHandler)} for
+     * this connection's session; the arguments have been checked.
+     *
+     * @throws IllegalStateException if the session is closing, detaching or detached
+     */
+    public CompletableFuture<DetachedConnection> detach(CloseReason reason, Duration timeout, DetachHandler newHandler) {
+        CompletableFuture<DetachedConnection> future = new CompletableFuture<>();
+        ByteBuffer closeFrame = closeFrame(reason);
+        boolean fromReader = reader == Thread.currentThread();
+        synchronized (lock) {
+            state.detach();
+            handler = newHandler;
+            result = future;
+            scanner.checkMasking(true);
+            zeroDeadline = timeout.isZero() && fromReader;
+            // Armed before anything can fail the detach, so that a failure cancels it.
+            if (!timeout.isZero()) {
+                armDeadlineLocked(timeout, "no close frame from the peer");
+            } else {
+                armDeadlineLocked(Detach.DEFAULT_TIMEOUT, "the hand-over");
+            }
+        }
+        // Outside the lock, yet behind every frame the container wrote: from the transition above on, the
+        // container's writes are refused, and those before it were written under the lock.
+        write(closeFrame);
+        future.whenComplete((connection, error) -> {
+            if (future.isCancelled()) {
+                fail(new CancellationException("detach cancelled"));
+            }
+        });
+        container.closeSession(reason);
+        if (timeout.isZero() && !fromReader) {
+            fail(new TimeoutException("the peer's close frame had not arrived (zero timeout)"));
+        }
+        return future;
+    }
+
+    /**
+     * Implements {@link Detach#detachOnPeerClose(jakarta.websocket.Session, Duration, DetachHandler)} for this
+     * connection's session: a later call replaces the handler and timeout.
+     *
+     * @throws IllegalStateException if the session is closing, detaching or detached
+     */
+    public void detachOnPeerClose(Duration timeout, DetachHandler newHandler) {
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(newHandler, "newHandler");
+        synchronized (lock) {
+            state.arm();
+            handler = newHandler;
+            peerCloseTimeout = timeout;
+        }
+    }
+
+    // ---- reading, on the adapter's reading thread ----
+
+    /**
+     * Takes the next bytes read from the network, between position and limit, and consumes them all:
+     * they go to the container, to the close-wait or to the detached connection, as the state says. The
+     * adapter must not call it again for the same connection before it returns, and must copy nothing.
+     */
+    public void onInbound(ByteBuffer data) {
+        reader = Thread.currentThread();
+        try {
+            int end = data.limit();
+            int position = data.position();
+            while (position < end) {
+                position = step(data, position, end);
+            }
+            data.position(end);
+        } finally {
+            reader = null;
+        }
+        boolean zeroDeadlineMissed;
+        synchronized (lock) {
+            zeroDeadlineMissed = zeroDeadline && state.state() == DetachState.State.AWAITING_PEER_CLOSE;
+            zeroDeadline = false;
+        }
+        if (zeroDeadlineMissed) {
+            fail(new TimeoutException("the peer's close frame had not arrived (zero timeout)"));
+        }
+    }
+
+    private int step(ByteBuffer data, int from, int end) {
+        DetachState.State now;
+        synchronized (lock) {
+            now = state.state();
+        }
+        switch (now) {
+            case OPEN, ARMED:
+                return towardsContainer(data, from, end);
+            case CLOSING:
+                deliver(data, from, end);
+                return end;
+            case AWAITING_PEER_CLOSE, PEER_CLOSE_ARRIVING:
+                return awaitPeerClose(data, from, end);
+            case HANDING_OVER:
+                synchronized (lock) {
+                    keepLocked(data, from, end);
+                }
+                return end;
+            default:
+                // DETACHED or FAILED: whatever the container still reads is no one's.
+                return end;
+        }
+    }
+
+    private int towardsContainer(ByteBuffer data, int from, int end) {
+        if (scanner.atFrameStart() && WebSocketProtocol.isCloseFrameStart(data.get(from))) {
+            DetachState.PeerCloseStart start;
+            synchronized (lock) {
+                start = state.peerCloseBegins();
+                if (start == DetachState.PeerCloseStart.DETACH_BEGINS) {
+                    scanner.checkMasking(true);
+                    armDeadlineLocked(peerCloseTimeout, "the peer's close frame did not complete");
+                }
+            }
+            if (start == DetachState.PeerCloseStart.TO_CONTAINER) {
+                deliver(data, from, end);
+                return end;
+            }
+            // The close-wait reads the frame, from its first byte.
+            return from;
+        }
+        int frameEnd = scanner.scan(data, from, end);
+        if (scanner.error() != null) {
+            // The container fails the connection on these very bytes, as RFC 6455 section 5.1 has it.
+            synchronized (lock) {
+                state.protocolBroken();
+            }
+            deliver(data, from, end);
+            return end;
+        }
+        deliver(data, from, frameEnd);
+        return frameEnd;
+    }
+
+    private void deliver(ByteBuffer data, int from, int to) {
+        int limit = data.limit();
+        data.limit(to).position(from);
+        container.deliver(data);
+        data.limit(limit);
+    }
+
+    private int awaitPeerClose(ByteBuffer data, int from, int end) {
+        int next = scanner.scan(data, from, end);
+        if (scanner.error() != null) {
+            fail(new ProtocolException("while waiting for the peer's close frame: " + scanner.error()));
+            return end;
+        }
+        if (scanner.frameComplete() && scanner.opcode() == WebSocketProtocol.OPCODE_CLOSE) {
+            onPeerClose(scanner.closeReason(), data, next, end);
+            return end;
+        }
+        return next;
+    }
+
+    private void onPeerClose(CloseReason reason, ByteBuffer data, int from, int end) {
+        boolean replyDue;
+        synchronized (lock) {
+            if (!state.detaching()) {
+                return;
+            }
+            replyDue = state.peerCloseComplete();
+            peerReason = reason;
+            keepLocked(data, from, end);
+        }
+        if (replyDue) {
+            write(closeFrame(new CloseReason(reason.getCloseCode(), "")));
+        }
+        container.stopReading();
+        if (replyDue) {
+            container.closeSession(reason);
+        }
+    }
+
+    private void keepLocked(ByteBuffer data, int from, int end) {
+        int length = end - from;
+        if (leftover == null || leftover.remaining() < length) {
+            ByteBuffer grown = ByteBuffer.allocate((leftover == null ? 0 : leftover.position()) + length);
+            if (leftover != null) {
+                grown.put(leftover.flip());
+            }
+            leftover = grown;
+        }
+        leftover.put(leftover.position(), data, from, length);
+        leftover.position(leftover.position() + length);
+    }
+
+    // ---- the adapter's reports ----
+
+    /** The container reads no more: see {@link ContainerConnection#stopReading()}. */
+    public void readsStopped() {
+        met(DetachState.READS_STOPPED);
+    }
+
+    /** The container has closed the session: see {@link ContainerConnection#closeSession}. */
+    public void sessionClosed() {
+        met(DetachState.SESSION_CLOSED);
+    }
+
+    /**
+     * The container writes a frame. If the connection is still the container's, {@code write} runs (on
+     * this thread, ordered with our own close frame) and the frame is {@link ContainerWrite#WRITTEN};
+     * otherwise it is not run, and the adapter reports the frame to the container as the result says.
+     *
+     * @param frame the frame, one whole frame between position and limit
+     * @param write writes the frame to the transport
+     */
+    public ContainerWrite onContainerWrite(ByteBuffer frame, Runnable write) {
+        boolean closeFrame = frame.hasRemaining() && WebSocketProtocol.isCloseFrameStart(frame.get(frame.position()));
+        synchronized (lock) {
+            ContainerWrite verdict = state.containerWrite(closeFrame);
+            if (verdict == ContainerWrite.WRITTEN) {
+                write.run();
+            }
+            return verdict;
+        }
+    }
+
+    /**
+     * The container lets go of the connection (for example by closing its writer, which closes the
+     * transport when no detach is under way).
+     *
+     * @return true if the adapter goes on as the container asks; false if a detach owns the transport
+     */
+    public boolean onContainerReleases() {
+        synchronized (lock) {
+            return state.containerReleases();
+        }
+    }
+
+    /**
+     * The transport has closed, or broken, under the container.
+     *
+     * @param description what happened, for the error message
+     * @param cause       the transport's exception, or null
+     */
+    public void onTransportClosed(String description, Throwable cause) {
+        boolean failNow;
+        DetachState.State now;
+        synchronized (lock) {
+            now = state.state();
+            failNow = state.transportClosed();
+        }
+        if (failNow) {
+            String stage = now == DetachState.State.HANDING_OVER ? "during the hand-over" : "before the peer's close frame";
+            SocketException error = new SocketException("connection closed (" + description + ") " + stage);
+            error.initCause(cause);
+            fail(error);
+        }
+    }
+
+    // ---- writing, failing, handing over ----
+
+    private ByteBuffer closeFrame(CloseReason reason) {
+        return client ? CloseFrames.clientFrame(reason, MASKING_KEYS.nextInt()) : CloseFrames.serverFrame(reason);
+    }
+
+    /** Writes one of our close frames; the hand-over waits for it. */
+    private void write(ByteBuffer frame) {
+        container.write(frame, failure -> {
+            if (failure == null) {
+                met(DetachState.CLOSE_WRITTEN);
+            } else {
+                SocketException error = new SocketException("could not send the close frame");
+                error.initCause(failure);
+                fail(error);
+            }
+        });
+    }
+
+    private void armDeadlineLocked(Duration timeout, String what) {
+        if (timeout.compareTo(LONGEST_DEADLINE) >= 0) {
+            return;
+        }
+        try {
+            deadline = threads.timer.schedule(() -> fail(new TimeoutException(what + " within " + timeout)),
+                    timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // The server is stopping: its detaches can end no other way.
+            threads.ioLoop.execute(() -> fail(new TimeoutException("the server is stopping")));
+        }
+    }
+
+    private void met(int condition) {
+        DetachHandler owner;
+        CompletableFuture<DetachedConnection> future;
+        ByteBuffer initialBytes;
+        CloseReason reason;
+        synchronized (lock) {
+            if (!state.met(condition)) {
+                return;
+            }
+            cancelDeadlineLocked();
+            owner = handler;
+            future = result;
+            initialBytes = leftover == null ? ByteBuffer.allocate(0) : leftover.flip();
+            leftover = null;
+            reason = peerReason;
+        }
+        DetachedConnection detached;
+        try {
+            detached = open(container.release(), initialBytes, reason);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "detaching " + container + " failed at the hand-over; closing it", e);
+            container.closeTransport();
+            if (future != null) {
+                future.completeExceptionally(e);
+            }
+            return;
+        }
+        if (future != null && !future.complete(detached)) {
+            // Cancelled at the last moment: the caller no longer wants the connection.
+            closeQuietly(detached);
+            return;
+        }
+        try {
+            owner.onDetached(detached);
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.WARNING, "detach handler " + owner + " of " + container + " failed; closing its connection", e);
+            closeQuietly(detached);
+        }
+    }
+
+    private DetachedConnection open(Transport transport, ByteBuffer initialBytes, CloseReason reason) throws IOException {
+        if (transport.tls == null) {
+            return new NioDetachedConnection(threads.ioLoop, transport.channel, initialBytes, reason,
+                    transport.nativeConnection, transport.onClose);
+        }
+        return new TlsDetachedConnection(threads.ioLoop, transport.channel, transport.tls, initialBytes,
+                transport.undecrypted, reason, transport.nativeConnection, transport.onClose);
+    }
+
+    private void fail(Exception error) {
+        DetachState.State before;
+        CompletableFuture<DetachedConnection> future;
+        synchronized (lock) {
+            before = state.fail();
+            if (before == null) {
+                return;
+            }
+            cancelDeadlineLocked();
+            future = result;
+        }
+        if (before == DetachState.State.PEER_CLOSE_ARRIVING) {
+            // Our reply was not sent yet: the peer gets a close frame that says why, and @OnClose runs with
+            // this side's reason before the transport goes, which would give it a reason of its own.
+            boolean protocol = error instanceof ProtocolException;
+            if (protocol) {
+                container.write(closeFrame(new CloseReason(CloseCodes.PROTOCOL_ERROR, "")), ignored -> { });
+            }
+            container.closeSession(new CloseReason(protocol ? CloseCodes.PROTOCOL_ERROR : CloseCodes.CLOSED_ABNORMALLY,
+                    "detach failed"));
+        }
+        container.closeTransport();
+        if (future != null) {
+            future.completeExceptionally(error);
+        } else {
+            LOG.log(Level.WARNING, "the peer-initiated detach of " + container + " failed; the connection is closed",
+                    error);
+        }
+    }
+
+    private void cancelDeadlineLocked() {
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
+    }
+
+    private static void closeQuietly(DetachedConnection detached) {
+        try {
+            detached.close();
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "closing a detached connection failed", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        synchronized (lock) {
+            return "DetachableConnection[" + container + ", " + state + "]";
+        }
+    }
+}

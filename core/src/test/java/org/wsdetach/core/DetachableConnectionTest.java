@@ -1,0 +1,253 @@
+package org.wsdetach.core;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.wsdetach.Detach;
+import org.wsdetach.DetachedConnection;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The core against a scripted container, the peer's bytes given as hex as a server reads them (masked
+ * with the all-zero key where masked, so that payloads stay readable).
+ */
+class DetachableConnectionTest {
+
+    private static final HexFormat HEX = HexFormat.of();
+    private static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
+    /** Client frames, masked with the key 00000000. */
+    private static final String TEXT_HI = "8182000000006869";
+    private static final String CLOSE_1000 = "88820000000003e8";
+    private static final String UNMASKED_TEXT_HI = "81026869";
+
+    private DetachThreads threads;
+    private ServerSocketChannel listener;
+    private final FakeContainer container = new FakeContainer();
+    private DetachableConnection connection;
+    private final CompletableFuture<DetachedConnection> handed = new CompletableFuture<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        threads = DetachThreads.open("core-test");
+        listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        connection = DetachableConnection.forServer(container, threads);
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        threads.close();
+        listener.close();
+        for (SocketChannel channel : container.channels) {
+            channel.close();
+        }
+    }
+
+    @Test
+    void theContainerIsFedOneFrameAtATime() {
+        read(TEXT_HI + TEXT_HI + "81");
+        assertThat(container.delivered).containsExactly(TEXT_HI, TEXT_HI, "81");
+    }
+
+    @Test
+    void anUnmaskedFrameTheContainerAcceptsLeavesTheSessionDetachable() throws Exception {
+        read(UNMASKED_TEXT_HI + TEXT_HI);
+        assertThat(container.delivered).containsExactly(UNMASKED_TEXT_HI, TEXT_HI);
+
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000 + "6869");
+        container.completeStops();
+        assertThat(future.get(10, TimeUnit.SECONDS)).isSameAs(handed.get());
+    }
+
+    @Test
+    void aWronglyMaskedFrameWhileWaitingFailsTheDetach() {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(UNMASKED_TEXT_HI);
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(ProtocolException.class)
+                .hasMessageContaining("while waiting for the peer's close frame: unmasked frame, a mask was expected");
+        assertThat(container.transportClosed).isTrue();
+    }
+
+    @Test
+    void aDetachWhileThePeersCloseFrameIsWithTheContainerIsRefusedAndNothingIsMisparsed() {
+        List<Throwable> refusals = new ArrayList<>();
+        container.onDeliver = bytes -> {
+            if (bytes.startsWith("88")) {
+                // Another thread asks to detach while the container is acting on the peer's close frame.
+                CompletableFuture.runAsync(() -> {
+                    try {
+                        connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+                    } catch (IllegalStateException e) {
+                        refusals.add(e);
+                    }
+                }).join();
+            }
+        };
+        read(TEXT_HI + CLOSE_1000 + "68656c6c6f");
+        assertThat(refusals).singleElement().extracting(Throwable::getMessage)
+                .isEqualTo("the session is closing: the peer's close frame has arrived");
+        assertThat(container.delivered).containsExactly(TEXT_HI, CLOSE_1000 + "68656c6c6f");
+        assertThat(container.written).isEmpty();
+    }
+
+    @Test
+    void theContainersOwnCloseFrameEndsItsChanceToDetach() {
+        assertThat(connection.onContainerWrite(bytes("8802 03e9"), () -> container.written.add("8802 03e9")))
+                .isEqualTo(ContainerWrite.WRITTEN);
+        assertThatThrownBy(() -> connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("the session is closing: the container is closing it");
+        assertThat(container.written).containsExactly("8802 03e9");
+    }
+
+    @Test
+    void afterOurCloseFrameTheContainersIsSwallowedAndItsDataRefused() {
+        connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        Runnable unexpected = () -> container.written.add("container wrote");
+        assertThat(connection.onContainerWrite(bytes("8802 03e9"), unexpected)).isEqualTo(ContainerWrite.SWALLOWED);
+        assertThat(connection.onContainerWrite(bytes("8102 6869"), unexpected)).isEqualTo(ContainerWrite.REFUSED);
+        assertThat(connection.onContainerReleases()).isFalse();
+        assertThat(container.written).containsExactly("8805 03e8 627965");
+    }
+
+    @Test
+    void pingsWhileWaitingGetNoPong() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read("8982000000006869" + CLOSE_1000);
+        container.completeStops();
+        future.get(10, TimeUnit.SECONDS);
+        assertThat(container.written).containsExactly("8805 03e8 627965");
+    }
+
+    @Test
+    void halfAPeersCloseFrameIsBoundedByTheDeadline() throws Exception {
+        connection.detachOnPeerClose(Duration.ofMillis(200), handed::complete);
+        read("88");
+        assertThat(container.transportClosedFuture.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(container.closedSessions).singleElement().extracting(CloseReason::getCloseCode)
+                .isEqualTo(CloseCodes.CLOSED_ABNORMALLY);
+        assertThat(handed).isNotDone();
+    }
+
+    @Test
+    void aPeerInitiatedDetachRepliesWithThePeersStatusAndHandsOverTheRest() throws Exception {
+        connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000 + "6869");
+        container.completeStops();
+        DetachedConnection detached = handed.get(10, TimeUnit.SECONDS);
+        ByteBuffer first = ByteBuffer.allocate(2);
+        assertThat(detached.read(first).get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(HEX.formatHex(first.array())).isEqualTo("6869");
+        assertThat(container.written).containsExactly("8802 03e8");
+        assertThat(container.closedSessions).singleElement().extracting(CloseReason::getCloseCode)
+                .isEqualTo(CloseCodes.NORMAL_CLOSURE);
+        detached.close();
+    }
+
+    @Test
+    void aZeroTimeoutFromAnotherThreadThanTheReaderFailsAtOnce() {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Duration.ZERO, handed::complete);
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(TimeoutException.class);
+        assertThat(container.transportClosed).isTrue();
+    }
+
+    private void read(String hex) {
+        connection.onInbound(bytes(hex));
+    }
+
+    private static ByteBuffer bytes(String hex) {
+        return ByteBuffer.wrap(HEX.parseHex(hex.replace(" ", "")));
+    }
+
+    private static String hex(ByteBuffer bytes) {
+        byte[] copy = new byte[bytes.remaining()];
+        bytes.duplicate().get(copy);
+        return HEX.formatHex(copy);
+    }
+
+    /** A container that records what it is asked, writes at once, and stops reading when told to. */
+    private final class FakeContainer implements ContainerConnection {
+        final List<String> delivered = new ArrayList<>();
+        final List<String> written = new ArrayList<>();
+        final List<CloseReason> closedSessions = new ArrayList<>();
+        final List<SocketChannel> channels = new ArrayList<>();
+        final CompletableFuture<Boolean> transportClosedFuture = new CompletableFuture<>();
+        volatile boolean transportClosed;
+        boolean stopAsked;
+        Consumer<String> onDeliver = bytes -> { };
+
+        @Override
+        public void deliver(ByteBuffer bytes) {
+            String hex = hex(bytes);
+            delivered.add(hex);
+            onDeliver.accept(hex);
+            bytes.position(bytes.limit());
+        }
+
+        @Override
+        public void write(ByteBuffer frame, Consumer<Throwable> done) {
+            String hex = hex(frame);
+            written.add(hex.substring(0, 4) + " " + hex.substring(4, 8) + (hex.length() > 8 ? " " + hex.substring(8) : ""));
+            done.accept(null);
+        }
+
+        @Override
+        public void stopReading() {
+            stopAsked = true;
+        }
+
+        /** What an adapter does when its read event is over. */
+        void completeStops() {
+            assertThat(stopAsked).as("the core asked to stop reading").isTrue();
+            connection.readsStopped();
+        }
+
+        @Override
+        public void closeSession(CloseReason reason) {
+            closedSessions.add(reason);
+            connection.sessionClosed();
+        }
+
+        @Override
+        public void closeTransport() {
+            transportClosed = true;
+            transportClosedFuture.complete(true);
+        }
+
+        @Override
+        public Transport release() {
+            try {
+                SocketChannel client = SocketChannel.open(listener.getLocalAddress());
+                SocketChannel server = listener.accept();
+                server.configureBlocking(false);
+                channels.add(client);
+                channels.add(server);
+                return Transport.plain(server, null, () -> { });
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+}

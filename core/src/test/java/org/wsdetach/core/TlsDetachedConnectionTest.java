@@ -1,0 +1,709 @@
+package org.wsdetach.core;
+
+import jakarta.websocket.CloseReason;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.wsdetach.DetachedConnection;
+import org.wsdetach.core.TestTls.TappedSocket;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.CompletionHandler;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.ReadPendingException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.WritePendingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TlsDetachedConnectionTest {
+
+    private static final String TLS13 = "TLSv1.3";
+    private static final String TLS12 = "TLSv1.2";
+    private static final long WAIT_SECONDS = 10;
+    private static final int SO_TIMEOUT_MILLIS = 10_000;
+    private static final CloseReason PEER_REASON =
+            new CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE, "detach");
+    private static final AtomicInteger LOOP_NUMBER = new AtomicInteger();
+
+    @TempDir
+    static Path keyDirectory;
+    private static SSLContext tls;
+
+    /** Stands for the container's connection object. */
+    private record NativeConnection(String id) {
+    }
+
+    /**
+     * The peer: a JDK {@code SSLSocket} layered over its TCP socket, so that {@code ssl.shutdownOutput()}
+     * sends {@code close_notify} alone and {@code tcp.shutdownOutput()} a bare FIN.
+     */
+    private record Peer(SSLSocket ssl, TappedSocket tcp) {
+        InputStream in() throws IOException {
+            return ssl.getInputStream();
+        }
+
+        OutputStream out() throws IOException {
+            return ssl.getOutputStream();
+        }
+
+        /** Reads to the end of the TLS stream: how many bytes, and whether it ended with close_notify. */
+        Drained drain() throws IOException {
+            byte[] sink = new byte[64 << 10];
+            long total = 0;
+            for (int n = in().read(sink); n >= 0; n = in().read(sink)) {
+                total += n;
+            }
+            return new Drained(total, !tcp.endOfStreamSeen());
+        }
+    }
+
+    private record Drained(long bytes, boolean closeNotify) {
+    }
+
+    private final NativeConnection nativeConnection = new NativeConnection("native");
+    private final AtomicInteger closeCallbacks = new AtomicInteger();
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private String loopName;
+    private IoLoop loop;
+    private ServerSocketChannel server;
+
+    @BeforeAll
+    static void makeKey() throws Exception {
+        tls = TestTls.selfSigned(keyDirectory);
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        loopName = "tls-detached-io-test-" + LOOP_NUMBER.incrementAndGet();
+        loop = new IoLoop(loopName);
+        resources.push(loop);
+        server = ServerSocketChannel.open();
+        resources.push(server);
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        while (!resources.isEmpty()) {
+            resources.pop().close();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------- ordering
+
+    @Test
+    void readsHandedOverPlaintextThenHandedOverCiphertextThenTheSocketInOrder() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        SSLEngine engine = serverEngine(TLS13);
+        SocketChannel channel = acceptHandshaken(peer, engine);
+        for (String record : new String[] {"alpha-", "beta-", "gamma-"}) {
+            peer.out().write(ascii(record));
+        }
+        // The container decrypted the first record and consumed "XX" of its buffer, read the second
+        // record and the start of the third, and left the rest of the third in the kernel.
+        ByteBuffer plaintext = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize());
+        plaintext.put(ascii("XX"));
+        engine.unwrap(TestTls.readRecord(channel), plaintext);
+        plaintext.flip().position(2);
+        ByteBuffer ciphertext = ByteBuffer.allocate(64 << 10);
+        ciphertext.put(TestTls.readRecord(channel)).put(TestTls.readExactly(channel, 3)).flip();
+        channel.configureBlocking(false);
+        TlsDetachedConnection connection = wrap(channel, engine, plaintext, ciphertext);
+        // The caller may reuse its buffers at once.
+        Arrays.fill(plaintext.array(), (byte) '?');
+        Arrays.fill(ciphertext.array(), (byte) 0);
+        peer.out().write(ascii("delta"));
+
+        // A buffer smaller than the records also exercises partial deliveries.
+        byte[] received = readExactly(connection, 22, ByteBuffer.allocate(4));
+
+        assertThat(new String(received, StandardCharsets.US_ASCII)).isEqualTo("alpha-beta-gamma-delta");
+    }
+
+    @Test
+    void echoesSixteenMebibytesEachWayByteForByte() throws Exception {
+        byte[] data = new byte[16 << 20];
+        new Random(42).nextBytes(data);
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+
+        Echo echo = new Echo(connection, ByteBuffer.allocateDirect(64 << 10));
+        echo.start();
+        CompletableFuture<Void> sending = background(() -> {
+            for (int offset = 0; offset < data.length; offset += 1 << 20) {
+                peer.out().write(data, offset, 1 << 20);
+            }
+            peer.ssl().shutdownOutput();
+            return null;
+        });
+        byte[] echoed = peer.in().readAllBytes();
+
+        await(sending);
+        await(echo.done);
+        assertThat(echoed.length).isEqualTo(data.length);
+        assertThat(Arrays.equals(echoed, data)).as("echoed bytes equal the sent bytes").isTrue();
+    }
+
+    @Test
+    void peerKeyUpdateInTheMiddleOfAStreamLosesNothingEitherWay() throws Exception {
+        byte[] data = new byte[8 << 20];
+        new Random(11).nextBytes(data);
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+
+        Echo echo = new Echo(connection, ByteBuffer.allocateDirect(64 << 10));
+        echo.start();
+        CompletableFuture<Void> sending = background(() -> {
+            int half = data.length / 2;
+            peer.out().write(data, 0, half);
+            // On an established TLS 1.3 connection the JDK sends KeyUpdate (update_requested), which
+            // makes our engine update its keys and answer with a KeyUpdate of its own.
+            peer.ssl().startHandshake();
+            peer.out().write(data, half, data.length - half);
+            peer.ssl().shutdownOutput();
+            return null;
+        });
+        byte[] echoed = peer.in().readAllBytes();
+
+        await(sending);
+        await(echo.done);
+        assertThat(echoed.length).isEqualTo(data.length);
+        assertThat(Arrays.equals(echoed, data)).as("echoed bytes equal the sent bytes").isTrue();
+    }
+
+    @Test
+    void aClientSideConnectionReadsPastTheServersNewSessionTicket() throws Exception {
+        try (ServerSocket peerServer = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            SocketChannel channel = SocketChannel.open(peerServer.getLocalSocketAddress());
+            resources.push(channel);
+            Socket tcp = peerServer.accept();
+            resources.push(tcp);
+            tcp.setSoTimeout(SO_TIMEOUT_MILLIS);
+            SSLSocket peer = (SSLSocket) tls.getSocketFactory().createSocket(tcp, "localhost", tcp.getPort(), false);
+            resources.push(peer);
+            peer.setUseClientMode(false);
+            peer.setEnabledProtocols(new String[] {TLS13});
+            SSLEngine engine = tls.createSSLEngine("localhost", peerServer.getLocalPort());
+            engine.setUseClientMode(true);
+            engine.setEnabledProtocols(new String[] {TLS13});
+            CompletableFuture<Void> peerHandshake = background(() -> {
+                peer.startHandshake();
+                peer.getOutputStream().write(ascii("hello"));
+                return null;
+            });
+            // The client's handshake ends with its Finished; the server's NewSessionTicket comes after,
+            // so the connection has to unwrap it first.
+            TestTls.handshake(channel, engine);
+            channel.configureBlocking(false);
+            TlsDetachedConnection connection = wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+            await(peerHandshake);
+
+            assertThat(new String(readExactly(connection, 5, ByteBuffer.allocate(64)), StandardCharsets.US_ASCII))
+                    .isEqualTo("hello");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------- end of stream
+
+    @Test
+    void peerCloseNotifyWithoutFinReadsMinusOneWhileOurLaterWritesStillArrive() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        peer.out().write(ascii("bye"));
+        peer.ssl().shutdownOutput();
+        assertThat(peer.tcp().isOutputShutdown()).as("TCP output of the peer shut down").isFalse();
+
+        assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(3);
+        assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(-1);
+        assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(-1);
+        writeFully(connection, ByteBuffer.wrap(ascii("still here")));
+
+        assertThat(peer.in().readNBytes(10)).isEqualTo(ascii("still here"));
+    }
+
+    @Test
+    void tls12PeerCloseNotifyIsAnsweredWithCloseNotifyAndEndsOurOutput() throws Exception {
+        Peer peer = connectPeer(TLS12);
+        TlsDetachedConnection connection = accept(peer, TLS12);
+        peer.out().write(ascii("bye"));
+        peer.ssl().shutdownOutput();
+
+        assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(3);
+        assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(-1);
+        // The JDK engine answers at once (RFC 5246 duplex close); the TCP output stays open until asked.
+        assertThat(peer.drain()).isEqualTo(new Drained(0, true));
+        Recorder late = new Recorder();
+        connection.write(ByteBuffer.wrap(ascii("late")), null, late);
+        assertThat(await(late.failure)).isExactlyInstanceOf(ClosedChannelException.class);
+        connection.shutdownOutput();
+        assertThat(peer.tcp().getInputStream().read()).isEqualTo(-1);
+    }
+
+    @Test
+    void finWithoutCloseNotifyReadsMinusOneAndWritingGoesOn() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        peer.out().write(ascii("cut"));
+        peer.tcp().shutdownOutput();
+
+        assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(3);
+        assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(-1);
+        assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(-1);
+        writeFully(connection, ByteBuffer.wrap(ascii("still here")));
+
+        assertThat(peer.in().readNBytes(10)).isEqualTo(ascii("still here"));
+    }
+
+    @Test
+    void finInsideARecordFailsTheReadWithEofException() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        // An application_data record header announcing 100 bytes, then 3 of them and the TCP end.
+        peer.tcp().getOutputStream().write(new byte[] {23, 3, 3, 0, 100, 1, 2, 3});
+        peer.tcp().shutdownOutput();
+
+        assertThatThrownBy(() -> await(connection.read(ByteBuffer.allocate(8))))
+                .hasCauseExactlyInstanceOf(EOFException.class);
+        assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(-1);
+        assertThat(connection.isOpen()).isTrue();
+    }
+
+    @Test
+    void shutdownOutputSendsCloseNotifyAndReadingGoesOn() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        writeFully(connection, ByteBuffer.wrap(ascii("last")));
+
+        assertThat(connection.shutdownOutput()).isSameAs(connection);
+        assertThat(connection.shutdownOutput()).isSameAs(connection);
+
+        assertThat(peer.in().readNBytes(4)).isEqualTo(ascii("last"));
+        assertThat(peer.drain()).isEqualTo(new Drained(0, true));
+        assertThat(peer.tcp().getInputStream().read()).as("TCP end after close_notify").isEqualTo(-1);
+        Recorder late = new Recorder();
+        connection.write(ByteBuffer.wrap(ascii("late")), null, late);
+        assertThat(await(late.failure)).isExactlyInstanceOf(ClosedChannelException.class);
+        peer.out().write(ascii("answer"));
+        peer.ssl().shutdownOutput();
+        assertThat(readExactly(connection, 6, ByteBuffer.allocate(64))).isEqualTo(ascii("answer"));
+        assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(-1);
+        assertThat(connection.isOpen()).isTrue();
+    }
+
+    @Test
+    void aWritePendingAtShutdownOutputIsDeliveredWholeBeforeCloseNotify() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+        PendingWrite pending = writeUntilPending(connection, chunk);
+
+        connection.shutdownOutput();
+        CompletableFuture<Drained> drained = background(peer::drain);
+
+        // The pending write reports every byte of its buffer, all written before close_notify.
+        assertThat(await(pending.future)).isEqualTo(chunk.capacity());
+        assertThat(chunk.hasRemaining()).isFalse();
+        assertThat(await(drained)).isEqualTo(new Drained(pending.sent, true));
+    }
+
+    // ---------------------------------------------------------------------------------------- back-pressure
+
+    @Test
+    void aHandlerThatDoesNotReadStopsThePeer() throws Exception {
+        long flood = 64L << 20;
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        // A first read through the selector leaves the loop with read interest it no longer needs.
+        Future<Integer> first = connection.read(ByteBuffer.allocate(1));
+        peer.out().write(pattern(0));
+        assertThat(await(first)).isEqualTo(1);
+
+        AtomicLong sent = new AtomicLong(1);
+        CompletableFuture<Void> flooding = background(() -> {
+            byte[] chunk = new byte[64 << 10];
+            while (sent.get() < flood) {
+                int n = (int) Math.min(chunk.length, flood - sent.get());
+                for (int i = 0; i < n; i++) {
+                    chunk[i] = pattern(sent.get() + i);
+                }
+                peer.out().write(chunk, 0, n);
+                sent.addAndGet(n);
+            }
+            return null;
+        });
+        // The peer gets stuck once the kernel's buffers are full; the loop runs on without reading.
+        assertThatThrownBy(() -> flooding.get(1, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
+        for (int round = 0; round < 3; round++) {
+            awaitLoopRound();
+        }
+        assertThat(sent.get()).as("bytes the peer could send while nothing read").isLessThan(flood / 2);
+        assertThat(flooding.isDone()).isFalse();
+
+        byte[] rest = readExactly(connection, (int) (flood - 1), ByteBuffer.allocateDirect(256 << 10));
+        await(flooding);
+        for (int i = 0; i < rest.length; i++) {
+            if (rest[i] != pattern(i + 1)) {
+                throw new AssertionError("byte " + (i + 1) + " out of order");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------- misuse
+
+    @Test
+    void aSecondReadOrWriteWhileOnePendsIsRefused() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+
+        Future<Integer> read = connection.read(ByteBuffer.allocate(16));
+        assertThat(read.isDone()).isFalse();
+        assertThatThrownBy(() -> connection.read(ByteBuffer.allocate(16)))
+                .isInstanceOf(ReadPendingException.class);
+        PendingWrite write = writeUntilPending(connection, ByteBuffer.allocate(1 << 20));
+        assertThatThrownBy(() -> connection.write(ByteBuffer.allocate(16)))
+                .isInstanceOf(WritePendingException.class);
+
+        peer.out().write(7);
+        assertThat(await(read)).isEqualTo(1);
+        CompletableFuture<Drained> drained = background(peer::drain);
+        assertThat(await(write.future)).isPositive();
+        connection.shutdownOutput();
+        assertThat(await(drained).bytes()).isGreaterThan(write.writtenBefore);
+    }
+
+    // ---------------------------------------------------------------------------------------- failures and close
+
+    @Test
+    void closeFailsThePendingReadRunsOnCloseOnceAndSendsNoCloseNotify() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        Recorder pendingRead = new Recorder();
+        connection.read(ByteBuffer.allocate(16), null, pendingRead);
+
+        CountDownLatch start = new CountDownLatch(1);
+        Callable<Void> closer = () -> {
+            start.await();
+            connection.close();
+            return null;
+        };
+        CompletableFuture<Void> first = background(closer);
+        CompletableFuture<Void> second = background(closer);
+        start.countDown();
+        await(first);
+        await(second);
+        connection.close();
+
+        assertThat(await(pendingRead.failure)).isInstanceOf(AsynchronousCloseException.class);
+        assertThat(pendingRead.thread).isEqualTo(loopName);
+        assertThat(closeCallbacks).hasValue(1);
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(peer.drain()).as("abortive: TCP ends without close_notify").isEqualTo(new Drained(0, false));
+        Recorder lateRead = new Recorder();
+        connection.read(ByteBuffer.allocate(16), null, lateRead);
+        assertThat(await(lateRead.failure)).isExactlyInstanceOf(ClosedChannelException.class);
+        Recorder lateWrite = new Recorder();
+        connection.write(ByteBuffer.wrap(ascii("late")), null, lateWrite);
+        assertThat(await(lateWrite.failure)).isExactlyInstanceOf(ClosedChannelException.class);
+        assertThatThrownBy(connection::shutdownOutput).isInstanceOf(ClosedChannelException.class);
+    }
+
+    @Test
+    void closingTheLoopClosesTheConnection() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        Recorder pendingRead = new Recorder();
+        connection.read(ByteBuffer.allocate(16), null, pendingRead);
+
+        loop.close();
+
+        assertThat(await(pendingRead.failure)).isInstanceOf(AsynchronousCloseException.class);
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(closeCallbacks).hasValue(1);
+        assertThat(peer.drain()).isEqualTo(new Drained(0, false));
+    }
+
+    @Test
+    void aResetByThePeerFailsTheReadWithAnIoException() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        Recorder read = new Recorder();
+        connection.read(ByteBuffer.allocate(16), null, read);
+
+        peer.tcp().setSoLinger(true, 0);
+        peer.tcp().close();
+
+        assertThat(await(read.failure)).isInstanceOf(IOException.class).isNotInstanceOf(SSLException.class);
+        assertThat(connection.isOpen()).isTrue();
+        assertThat(closeCallbacks).hasValue(0);
+    }
+
+    @Test
+    void tls12RenegotiationFailsTheReadWithSslExceptionAndClosesTheConnection() throws Exception {
+        Peer peer = connectPeer(TLS12);
+        TlsDetachedConnection connection = accept(peer, TLS12);
+        Recorder read = new Recorder();
+        connection.read(ByteBuffer.allocate(16), null, read);
+
+        // The JDK client sends its ClientHello and returns; the handshake would go on as it reads.
+        background(() -> {
+            peer.ssl().startHandshake();
+            return null;
+        });
+
+        assertThat(await(read.failure)).isInstanceOf(SSLException.class);
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(closeCallbacks).hasValue(1);
+    }
+
+    // ---------------------------------------------------------------------------------------- views
+
+    @Test
+    void exposesSessionPeerCloseReasonAddressesAndNativeObjects() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        SSLEngine engine = serverEngine(TLS13);
+        SocketChannel channel = acceptHandshaken(peer, engine);
+        channel.configureBlocking(false);
+        TlsDetachedConnection connection = wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+
+        assertThat(connection.sslSession()).containsSame(engine.getSession());
+        assertThat(connection.sslSession().orElseThrow().getProtocol()).isEqualTo(TLS13);
+        assertThat(connection.peerCloseReason()).isSameAs(PEER_REASON);
+        assertThat(connection.unwrap(NativeConnection.class)).containsSame(nativeConnection);
+        assertThat(connection.unwrap(SSLEngine.class)).containsSame(engine);
+        assertThat(connection.unwrap(SocketChannel.class)).containsSame(channel);
+        assertThat(connection.unwrap(NetworkChannel.class)).containsSame(channel);
+        assertThat(connection.unwrap(Thread.class)).isEmpty();
+        assertThat(connection.getLocalAddress()).isEqualTo(peer.tcp().getRemoteSocketAddress());
+        assertThat(connection.getRemoteAddress()).isEqualTo(peer.tcp().getLocalSocketAddress());
+    }
+
+    // ---------------------------------------------------------------------------------------- helpers
+
+    /** Echoes everything it reads until the end of the stream, then shuts its output down. */
+    private static final class Echo {
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        private final DetachedConnection connection;
+        private final ByteBuffer buffer;
+
+        private final CompletionHandler<Integer, Void> afterRead = new CompletionHandler<>() {
+            @Override
+            public void completed(Integer n, Void unused) {
+                if (n < 0) {
+                    try {
+                        connection.shutdownOutput();
+                        done.complete(null);
+                    } catch (IOException e) {
+                        done.completeExceptionally(e);
+                    }
+                    return;
+                }
+                buffer.flip();
+                connection.write(buffer, null, afterWrite);
+            }
+
+            @Override
+            public void failed(Throwable failure, Void unused) {
+                done.completeExceptionally(failure);
+            }
+        };
+
+        private final CompletionHandler<Integer, Void> afterWrite = new CompletionHandler<>() {
+            @Override
+            public void completed(Integer n, Void unused) {
+                if (buffer.hasRemaining()) {
+                    connection.write(buffer, null, this);
+                } else {
+                    start();
+                }
+            }
+
+            @Override
+            public void failed(Throwable failure, Void unused) {
+                done.completeExceptionally(failure);
+            }
+        };
+
+        Echo(DetachedConnection connection, ByteBuffer buffer) {
+            this.connection = connection;
+            this.buffer = buffer;
+        }
+
+        void start() {
+            buffer.clear();
+            connection.read(buffer, null, afterRead);
+        }
+    }
+
+    /** Records the outcome of one operation. */
+    private static final class Recorder implements CompletionHandler<Integer, Object> {
+        final CompletableFuture<Integer> result = new CompletableFuture<>();
+        final CompletableFuture<Throwable> failure = new CompletableFuture<>();
+        volatile String thread;
+
+        @Override
+        public void completed(Integer n, Object attachment) {
+            thread = Thread.currentThread().getName();
+            result.complete(n);
+        }
+
+        @Override
+        public void failed(Throwable failure, Object attachment) {
+            thread = Thread.currentThread().getName();
+            this.failure.complete(failure);
+        }
+    }
+
+    /** A write left pending because the peer does not read. */
+    private record PendingWrite(Future<Integer> future, long writtenBefore, long sent) {
+    }
+
+    private static PendingWrite writeUntilPending(DetachedConnection connection, ByteBuffer chunk)
+            throws Exception {
+        long written = 0;
+        for (int attempt = 0; attempt < 1_000; attempt++) {
+            chunk.clear();
+            Future<Integer> write = connection.write(chunk);
+            if (!write.isDone()) {
+                return new PendingWrite(write, written, written + chunk.capacity());
+            }
+            written += await(write);
+        }
+        throw new AssertionError("no write stayed pending after " + written + " bytes");
+    }
+
+    private Peer connectPeer(String protocol) throws IOException {
+        TappedSocket tcp = new TappedSocket();
+        resources.push(tcp);
+        tcp.connect(server.getLocalAddress(), SO_TIMEOUT_MILLIS);
+        tcp.setSoTimeout(SO_TIMEOUT_MILLIS);
+        SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(tcp, "localhost", tcp.getPort(), false);
+        resources.push(ssl);
+        ssl.setUseClientMode(true);
+        ssl.setEnabledProtocols(new String[] {protocol});
+        return new Peer(ssl, tcp);
+    }
+
+    private static SSLEngine serverEngine(String protocol) {
+        SSLEngine engine = tls.createSSLEngine();
+        engine.setUseClientMode(false);
+        engine.setEnabledProtocols(new String[] {protocol});
+        return engine;
+    }
+
+    /** Accepts the peer's connection and does the server's handshake, as a container would have done. */
+    private SocketChannel acceptHandshaken(Peer peer, SSLEngine engine) throws Exception {
+        SocketChannel channel = server.accept();
+        resources.push(channel);
+        CompletableFuture<Void> peerHandshake = background(() -> {
+            peer.ssl().startHandshake();
+            return null;
+        });
+        TestTls.handshake(channel, engine);
+        await(peerHandshake);
+        return channel;
+    }
+
+    private TlsDetachedConnection accept(Peer peer, String protocol) throws Exception {
+        SSLEngine engine = serverEngine(protocol);
+        SocketChannel channel = acceptHandshaken(peer, engine);
+        channel.configureBlocking(false);
+        return wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+    }
+
+    private TlsDetachedConnection wrap(SocketChannel channel, SSLEngine engine, ByteBuffer plaintext,
+                                       ByteBuffer ciphertext) {
+        TlsDetachedConnection connection = new TlsDetachedConnection(loop, channel, engine, plaintext,
+                ciphertext, PEER_REASON, nativeConnection, closeCallbacks::incrementAndGet);
+        resources.push(connection);
+        return connection;
+    }
+
+    private void awaitLoopRound() throws InterruptedException {
+        CountDownLatch ran = new CountDownLatch(1);
+        assertThat(loop.execute(ran::countDown)).isTrue();
+        assertThat(ran.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    }
+
+    private static byte[] readExactly(DetachedConnection connection, int length, ByteBuffer buffer)
+            throws Exception {
+        byte[] result = new byte[length];
+        int filled = 0;
+        while (filled < length) {
+            buffer.clear();
+            buffer.limit(Math.min(buffer.capacity(), length - filled));
+            int n = await(connection.read(buffer));
+            assertThat(n).as("bytes read after %d", filled).isPositive();
+            buffer.flip();
+            buffer.get(result, filled, n);
+            filled += n;
+        }
+        return result;
+    }
+
+    private static void writeFully(DetachedConnection connection, ByteBuffer src) throws Exception {
+        while (src.hasRemaining()) {
+            await(connection.write(src));
+        }
+    }
+
+    private static byte pattern(long index) {
+        return (byte) (index % 251);
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static <T> CompletableFuture<T> background(Callable<T> work) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                future.complete(work.call());
+            } catch (Throwable t) {
+                future.completeExceptionally(t);
+            }
+        }, "tls-detached-io-test-peer");
+        thread.setDaemon(true);
+        thread.start();
+        return future;
+    }
+
+    private static <T> T await(Future<T> future)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        return future.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+}
