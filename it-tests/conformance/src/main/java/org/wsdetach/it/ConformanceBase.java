@@ -8,6 +8,7 @@ import javax.net.ssl.SSLSocketFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -18,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Starts the container's server for each test and offers the helpers the suites share. */
-abstract class ConformanceBase {
+public abstract class ConformanceBase {
 
     static final String CLOSE_1000 = Wire.frame(0x8, "03e8");
     static final String HELLO = Wire.ascii("hello");
@@ -31,7 +32,8 @@ abstract class ConformanceBase {
     @BeforeEach
     void startServer() throws Exception {
         Probe.reset();
-        server = start(Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class, Probe.EchoEndpoint.class);
+        server = start(Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class, Probe.BriefDeclaredEndpoint.class,
+                Probe.EchoEndpoint.class);
     }
 
     /** Starts the server the tests talk to; plain {@code ws} unless a suite says otherwise. */
@@ -90,6 +92,21 @@ abstract class ConformanceBase {
         while (buffer.hasRemaining()) {
             connection.write(buffer).get(10, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * Stops the server while {@code connection}, detached from it, has a read pending: the read fails with
+     * {@link java.nio.channels.AsynchronousCloseException}, as for any channel closed under a pending read,
+     * and the peer sees the connection end.
+     */
+    void assertServerStopClosesTheDetachedConnection(SocketPeer peer, DetachedConnection connection) throws Exception {
+        Future<Integer> pending = connection.read(ByteBuffer.allocate(1));
+        server.close();
+        server = null;
+        assertThatThrownBy(() -> pending.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(java.nio.channels.AsynchronousCloseException.class);
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(peer.readUntilClosed()).isEmpty();
     }
 
     /**

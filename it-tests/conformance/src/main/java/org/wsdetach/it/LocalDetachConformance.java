@@ -16,6 +16,7 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -30,7 +31,7 @@ import static org.wsdetach.it.Wire.frame;
 import static org.wsdetach.it.Wire.text;
 
 /** Detaches started by the endpoint ({@link Detach#detach}), against a byte-level peer. */
-abstract class LocalDetachConformance extends ConformanceBase {
+public abstract class LocalDetachConformance extends ConformanceBase {
 
     static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
     static final String SERVER_CLOSE_BYE = "8805" + "03e8" + ascii("bye");
@@ -338,6 +339,117 @@ abstract class LocalDetachConformance extends ConformanceBase {
             assertThatThrownBy(() -> awaitStage().get()).isInstanceOf(CancellationException.class);
         }
         assertThat(Probe.handed).isNotDone();
+    }
+
+    @Test
+    void aFrameWithTheWrongMaskingNeverLeavesAnOpenSessionThatCannotDetach() throws Exception {
+        // RFC 6455 section 5.1 has the receiver fail the connection; some containers accept the frame instead.
+        // Either is fine; an open session that refuses to detach is not.
+        detachOnGo(BYE, Detach.DEFAULT_TIMEOUT);
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex("{8108" + ascii("echo:odd") + "}");
+            peer.writeHex(text("go"));
+            String first = peer.readFrameHex();
+            if (first.equals("8108" + ascii("echo:odd"))) {
+                first = peer.readFrameHex();
+            }
+            if (first.equals(SERVER_CLOSE_BYE)) {
+                peer.writeHex(CLOSE_1000 + HELLO);
+                DetachedConnection connection = Probe.awaitHanded();
+                assertThat(readText(connection, 5)).isEqualTo("hello");
+                connection.close();
+            } else {
+                assertThat(first).as("the container failed the connection").startsWith("8802" + "03ea");
+                assertThat(peer.readUntilClosed()).isEmpty();
+                assertThat(stage).as("no detach was asked for on a failed connection").isNotDone();
+            }
+        }
+    }
+
+    @Test
+    void aDetachRacingThePeersCloseFrameTakesTheBytesBehindItOrIsRefused() throws Exception {
+        for (int round = 0; round < 100; round++) {
+            Probe.reset();
+            CompletableFuture<Object> outcome = new CompletableFuture<>();
+            Probe.onText = s -> CompletableFuture.runAsync(() -> {
+                try {
+                    outcome.complete(Detach.detach(s, BYE, Probe.HAND_TO_TEST));
+                } catch (IllegalStateException refused) {
+                    outcome.complete(refused);
+                }
+            });
+            try (SocketPeer peer = peer("/probe")) {
+                // The close frame and raw bytes come right behind the message that makes the endpoint detach.
+                peer.writeHex(text("go") + CLOSE_1000 + HELLO);
+                Object result = outcome.get(10, TimeUnit.SECONDS);
+                if (result instanceof IllegalStateException) {
+                    assertThat(peer.readFrameHex()).as("round %d: the stock reply", round).startsWith("8802" + "03e8");
+                } else {
+                    assertThat(peer.readFrameHex()).as("round %d", round).isEqualTo(SERVER_CLOSE_BYE);
+                    DetachedConnection connection = Probe.awaitHanded();
+                    assertThat(readText(connection, 5)).as("round %d", round).isEqualTo("hello");
+                    assertThat(((CompletableFuture<?>) result).get(10, TimeUnit.SECONDS)).isSameAs(connection);
+                    connection.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aDetachRacingTheApplicationsCloseSendsExactlyOneCloseFrame() throws Exception {
+        for (int round = 0; round < 30; round++) {
+            Probe.reset();
+            CompletableFuture<Object> outcome = new CompletableFuture<>();
+            Probe.onText = s -> {
+                CountDownLatch start = new CountDownLatch(1);
+                CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
+                    awaitQuietly(start);
+                    try {
+                        s.close(new CloseReason(CloseCodes.GOING_AWAY, "app"));
+                    } catch (Exception ignored) {
+                        // Closing a session that is detaching may fail; one close frame is what counts.
+                    }
+                });
+                CompletableFuture.runAsync(() -> {
+                    awaitQuietly(start);
+                    try {
+                        outcome.complete(Detach.detach(s, BYE, Probe.HAND_TO_TEST));
+                    } catch (IllegalStateException refused) {
+                        outcome.complete(refused);
+                    }
+                });
+                start.countDown();
+                closing.get(10, TimeUnit.SECONDS);
+            };
+            try (SocketPeer peer = peer("/probe")) {
+                peer.writeHex(text("go"));
+                String close = peer.readFrameHex();
+                assertThat(close).as("round %d", round).isIn(SERVER_CLOSE_BYE, "8805" + "03e9" + ascii("app"));
+                Object result = outcome.get(10, TimeUnit.SECONDS);
+                if (close.equals(SERVER_CLOSE_BYE)) {
+                    assertThat(result).as("round %d: the detach wrote the close frame", round)
+                            .isInstanceOf(CompletableFuture.class);
+                    peer.writeHex(CLOSE_1000);
+                    DetachedConnection connection = Probe.awaitHanded();
+                    write(connection, "!");
+                    assertThat(peer.readHex(1)).as("round %d: nothing between the close frame and the raw bytes",
+                            round).isEqualTo(ascii("!"));
+                    connection.close();
+                } else {
+                    assertThat(result).as("round %d: the application's close came first", round)
+                            .isInstanceOf(IllegalStateException.class);
+                }
+                assertThat(peer.readUntilClosed()).as("round %d: a second close frame", round).isEmpty();
+            }
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test

@@ -32,7 +32,7 @@ import static org.wsdetach.it.Wire.text;
  * Detaches over TLS ({@code wss}): the detached connection stays in its TLS session. The peers are JDK
  * {@code SSLSocket}s, which could not read a byte the server sent outside TLS.
  */
-abstract class TlsDetachConformance extends ConformanceBase {
+public abstract class TlsDetachConformance extends ConformanceBase {
 
     static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
     static final String SERVER_CLOSE_BYE = "8805" + "03e8" + ascii("bye");
@@ -126,6 +126,45 @@ abstract class TlsDetachConformance extends ConformanceBase {
             // close_notify only (a TLS 1.3 half-close): the echo handler must see the end and finish its echo.
             peer.shutdownOutput();
             assertThat(Wire.hexOf(peer.readToEnd(5))).isEqualTo(HELLO);
+        }
+    }
+
+    @Test
+    void stoppingTheServerClosesItsDetachedConnectionsAsOverPlainTcp() throws Exception {
+        try (SocketPeer peer = peer("/declared")) {
+            peer.writeHex(CLOSE_1000);
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+            assertServerStopClosesTheDetachedConnection(peer, Probe.awaitHanded());
+        }
+    }
+
+    @Test
+    void aCloseNotifyWithoutFinReadsAsTheEndWhileOurWritesStillArrive() throws Exception {
+        try (SocketPeer peer = peer("/declared")) {
+            peer.writeHex(CLOSE_1000 + HELLO);
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+            DetachedConnection connection = Probe.awaitHanded();
+            // SSLSocket.shutdownOutput sends close_notify (TLS 1.3) and keeps TCP open both ways.
+            peer.shutdownOutput();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            assertThat(readToEnd(connection, 0)).isZero();
+            write(connection, "after");
+            connection.shutdownOutput();
+            assertThat(peer.readToEnd(5)).isEqualTo("after".getBytes());
+            connection.close();
+        }
+    }
+
+    @Test
+    void aCloseNotifyRightBehindTheCloseFrameLosesNeitherTheFrameNorTheBytesBetween() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            try (SocketPeer peer = peer("/echo")) {
+                // No wait for the reply: the close frame, raw bytes and close_notify may share one read.
+                peer.writeHex(CLOSE_1000 + HELLO);
+                peer.shutdownOutput();
+                assertThat(peer.readFrameHex()).as("round %d", round).isEqualTo("8802" + "03e8");
+                assertThat(Wire.hexOf(peer.readToEnd(5))).as("round %d", round).isEqualTo(HELLO);
+            }
         }
     }
 

@@ -25,7 +25,7 @@ import static org.wsdetach.it.Wire.frame;
 /** The demo's jar as the README runs it: the self-test, the server command and the client command. */
 class DemoCommandLineTest {
 
-    static final Path JAR = Path.of("..", "demo", "target", "wsdetach-demo.jar");
+    static final Path JAR = Path.of("..", "..", "demo", "target", "wsdetach-demo.jar");
 
     private static Process java(String... args) throws Exception {
         assertThat(JAR).as("built by the demo module's package phase").exists();

@@ -11,6 +11,7 @@ import org.wsdetach.Detach;
 import org.wsdetach.demo.RawEcho;
 import org.wsdetach.tyrus.DetachingClientContainer;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 final class TyrusClientSide {
 
     private static final Map<String, Class<?>> ENDPOINTS = Map.of(
-            "/probe", ProbeClient.class, "/declared", DeclaredClient.class, "/echo", EchoClient.class);
+            "/probe", ProbeClient.class, "/declared", DeclaredClient.class, "/declared-brief", BriefDeclaredClient.class,
+            "/echo", EchoClient.class);
 
     private final ClientManager client = ClientManager.createClient(DetachingClientContainer.class.getName());
 
@@ -71,6 +73,19 @@ final class TyrusClientSide {
         @OnMessage
         public void text(Session session, String text) throws Exception {
             Probe.Recorder.text(session, text);
+        }
+
+        @OnClose
+        public void close(Session session, CloseReason reason) {
+            Probe.Recorder.close(session, reason);
+        }
+    }
+
+    @ClientEndpoint
+    public static class BriefDeclaredClient {
+        @OnOpen
+        public void open(Session session) {
+            Detach.detachOnPeerClose(session, Duration.ofMillis(Probe.BRIEF_TIMEOUT_MILLIS), new Probe.DeclaredHandler());
         }
 
         @OnClose

@@ -24,10 +24,20 @@ final class TyrusFixture implements ServerFixture {
                 DetachingServerContainerFactory.SSL_CONTEXT, tls), "wss", endpoints);
     }
 
+    @Override
+    public RunningServer startOn(int port, Class<?>... endpoints) throws Exception {
+        return start(Map.of(DetachingServerContainerFactory.HOST, "127.0.0.1"), "ws", port, endpoints);
+    }
+
     private static RunningServer start(Map<String, Object> properties, String scheme, Class<?>... endpoints)
             throws Exception {
         // Port -1 is how Tyrus' Server asks for an ephemeral port.
-        Server server = new Server("127.0.0.1", -1, "/", properties, endpoints);
+        return start(properties, scheme, -1, endpoints);
+    }
+
+    private static RunningServer start(Map<String, Object> properties, String scheme, int port,
+                                       Class<?>... endpoints) throws Exception {
+        Server server = new Server("127.0.0.1", port, "/", properties, endpoints);
         server.start();
         return new Running(scheme, server.getPort(), server::stop);
     }

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
+import java.time.Duration;
 import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,7 +15,7 @@ import static org.wsdetach.it.Wire.frame;
 import static org.wsdetach.it.Wire.text;
 
 /** Detaches started by the peer's close frame ({@link Detach#detachOnPeerClose}), against a byte-level peer. */
-abstract class PeerDetachConformance extends ConformanceBase {
+public abstract class PeerDetachConformance extends ConformanceBase {
 
     static final String REPLY_1000 = "8802" + "03e8";
 
@@ -59,6 +60,28 @@ abstract class PeerDetachConformance extends ConformanceBase {
             connection.close();
             assertThat(peer.readToEnd(3)).isEqualTo("bye".getBytes());
         }
+    }
+
+    @Test
+    void halfACloseFrameHoldsTheConnectionNoLongerThanTheTimeout() throws Exception {
+        Probe.onOpen = s -> Detach.detachOnPeerClose(s, Duration.ofMillis(Probe.BRIEF_TIMEOUT_MILLIS), Probe.HAND_TO_TEST);
+        assertHalfACloseFrameIsCutOff("/probe");
+    }
+
+    @Test
+    void halfACloseFrameHoldsTheConnectionNoLongerThanTheDeclaredTimeout() throws Exception {
+        assertHalfACloseFrameIsCutOff("/declared-brief");
+    }
+
+    /** The first byte of a close frame, then silence: the connection must be closed, not pinned. */
+    private void assertHalfACloseFrameIsCutOff(String path) throws Exception {
+        try (SocketPeer peer = peer(path)) {
+            peer.writeHex("88");
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.CLOSED_ABNORMALLY);
+        assertThat(Probe.closes).isEmpty();
+        assertThat(Probe.handed).isNotDone();
     }
 
     @Test

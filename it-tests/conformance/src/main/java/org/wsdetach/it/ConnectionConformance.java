@@ -12,6 +12,8 @@ import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
@@ -23,6 +25,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.wsdetach.it.Wire.ascii;
 import static org.wsdetach.it.Wire.frame;
 import static org.wsdetach.it.Wire.text;
@@ -31,7 +34,7 @@ import static org.wsdetach.it.Wire.text;
  * Sessions that never detach, peers nobody here wrote, resources over many detaches, and the detached
  * connection's flow control.
  */
-abstract class ConnectionConformance extends ConformanceBase {
+public abstract class ConnectionConformance extends ConformanceBase {
 
     static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
 
@@ -104,7 +107,7 @@ abstract class ConnectionConformance extends ConformanceBase {
     }
 
     @ClientEndpoint
-    public static class TyrusClient {
+    public static class StockClient {
         final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
 
         @OnClose
@@ -114,14 +117,14 @@ abstract class ConnectionConformance extends ConformanceBase {
     }
 
     @Test
-    void theStockTyrusClientAsPeerInBothDirections() throws Exception {
+    void theContainersOwnClientAsPeerInBothDirections() throws Exception {
         WebSocketContainer client = ContainerProvider.getWebSocketContainer();
         // Tyrus' client shuts its executors down when its last session closes, even while a sendText on that
         // session is still returning; an idle session keeps them up.
-        Session keeper = client.connectToServer(new TyrusClient(), server.uri("/probe"));
+        Session keeper = client.connectToServer(new StockClient(), server.uri("/probe"));
 
         Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
-        TyrusClient serverDetaches = new TyrusClient();
+        StockClient serverDetaches = new StockClient();
         Session first = client.connectToServer(serverDetaches, server.uri("/probe"));
         first.getBasicRemote().sendText("go");
         DetachedConnection detachedByUs = Probe.awaitHanded();
@@ -130,7 +133,7 @@ abstract class ConnectionConformance extends ConformanceBase {
         detachedByUs.close();
 
         Probe.reset();
-        TyrusClient clientCloses = new TyrusClient();
+        StockClient clientCloses = new StockClient();
         Session second = client.connectToServer(clientCloses, server.uri("/declared"));
         second.close(new CloseReason(CloseCodes.NORMAL_CLOSURE, "client done"));
         DetachedConnection detachedByPeer = Probe.awaitHanded();
@@ -188,6 +191,35 @@ abstract class ConnectionConformance extends ConformanceBase {
         try (var list = Files.list(fds)) {
             return list.count();
         }
+    }
+
+    @Test
+    void stoppingTheServerClosesItsDetachedConnections() throws Exception {
+        try (SocketPeer peer = peer("/declared")) {
+            peer.writeHex(CLOSE_1000);
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+            assertServerStopClosesTheDetachedConnection(peer, Probe.awaitHanded());
+        }
+    }
+
+    @Test
+    void aServerThatFailsToStartLeavesNoThreadBehind() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            long before = detachThreads();
+            for (int attempt = 0; attempt < 3; attempt++) {
+                assertThatThrownBy(() -> fixture().startOn(taken.getLocalPort(), Probe.ProbeEndpoint.class).close())
+                        .as("starting on a taken port").isNotNull();
+            }
+            assertThat(detachThreads()).isEqualTo(before);
+        }
+    }
+
+    /** The server threads of the detach core, named after it ("wsdetach-io", "wsdetach-deadlines"). */
+    private static long detachThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.isAlive() && thread.getName().startsWith("wsdetach-")
+                        && !thread.getName().startsWith("wsdetach-client"))
+                .count();
     }
 
     @Test

@@ -115,6 +115,18 @@ final class Probe {
         }
     }
 
+    /** As {@link DeclaredEndpoint}, but a close frame must complete within {@value #BRIEF_TIMEOUT_MILLIS} ms. */
+    @ServerEndpoint("/declared-brief")
+    @DetachOnPeerClose(value = DeclaredHandler.class, timeoutMillis = BRIEF_TIMEOUT_MILLIS)
+    public static class BriefDeclaredEndpoint {
+        @OnClose
+        public void close(Session session, CloseReason reason) {
+            Recorder.close(session, reason);
+        }
+    }
+
+    static final long BRIEF_TIMEOUT_MILLIS = 300;
+
     /** Detaches on the peer's close and echoes raw bytes until the peer's end of stream, as the demo does. */
     @ServerEndpoint("/echo")
     @DetachOnPeerClose(RawEcho.class)
