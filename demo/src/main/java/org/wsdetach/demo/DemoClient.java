@@ -218,10 +218,7 @@ public final class DemoClient implements Closeable {
         byte[] buffer = new byte[CHUNK];
         long received = 0;
         long firstByte = 0;
-        // Over TLS the client does not half-close (see sendRaw), so the end of the echo is its length.
-        boolean toEndOfStream = !(socket instanceof SSLSocket);
-        for (int count; (toEndOfStream || received < rawBytes) && (count = in.read(buffer)) != -1;
-                received += count) {
+        for (int count; (count = in.read(buffer)) != -1; received += count) {
             if (received == 0) {
                 firstByte = System.nanoTime();
             }
@@ -353,11 +350,8 @@ public final class DemoClient implements Closeable {
             left -= length;
             used = 0;
         } while (left > 0);
-        // A TCP half-close ends a wss connection on the demo server (Grizzly closes a connection at the end
-        // of its input, and JDK TLS sockets half-close TCP with their close_notify), cutting the echo short.
-        if (!(socket instanceof SSLSocket)) {
-            socket.shutdownOutput();
-        }
+        // Over wss a TLS close_notify, which the server reads as the end of the stream as it does a FIN.
+        socket.shutdownOutput();
     }
 
     private void await(FutureTask<Void> sending) throws IOException {
