@@ -20,8 +20,11 @@ import java.util.Optional;
  *
  * <p><b>TLS.</b> A detached {@code wss} connection stays inside its TLS session ({@link #sslSession()}):
  * reads and writes carry plaintext, encrypted on the wire; {@link #shutdownOutput()} sends TLS
- * {@code close_notify} before the TCP half-close, and the peer's {@code close_notify} reads as the end of
- * the stream.
+ * {@code close_notify} before the TCP half-close and goes on reading, and the peer's {@code close_notify}
+ * reads as the end of the stream, with or without a TCP FIN behind it. Under TLS 1.3 writing goes on after
+ * it, as over TCP; TLS 1.2 has no half-close, so there the peer's {@code close_notify} is answered with ours
+ * and later writes fail with {@link java.nio.channels.ClosedChannelException}. {@link #close()} is abortive:
+ * no {@code close_notify}.
  *
  * <p><b>Back-pressure.</b> The provider reads from the network only to satisfy a pending read: a handler
  * that does not read stops the flow of bytes from the peer (TCP flow control) instead of making the
@@ -36,9 +39,9 @@ import java.util.Optional;
  * java.nio.channels.Channels#newOutputStream} give blocking I/O to threads that may block.
  *
  * <p><b>Ownership.</b> The connection belongs to its handler from {@link DetachHandler#onDetached} on:
- * the container no longer reads, writes, times out or closes it, except when the container itself is
- * shut down. Closing it closes the TCP connection; pending operations then fail with
- * {@link java.nio.channels.AsynchronousCloseException}.
+ * the container no longer reads, writes, times out or closes it, except when the server itself stops,
+ * which closes it as {@link #close()} does. Closing it closes the TCP connection; pending operations then
+ * fail with {@link java.nio.channels.AsynchronousCloseException}.
  */
 public interface DetachedConnection extends AsynchronousByteChannel {
 
