@@ -44,8 +44,7 @@ final class SessionTracker implements ApplicationEventListener {
                 if (connection != null) {
                     TyrusDetachProvider.register(sessionId, connection);
                     if (declared != null) {
-                        connection.core().detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()),
-                                newHandler(declared.value()));
+                        arm(connection, declared, endpointClass);
                     }
                 }
                 return endpointNext.onSessionOpened(sessionId);
@@ -67,6 +66,19 @@ final class SessionTracker implements ApplicationEventListener {
     @Override
     public void onEndpointUnregistered(String endpointPath) {
         next.onEndpointUnregistered(endpointPath);
+    }
+
+    private static void arm(TyrusConnection connection, DetachOnPeerClose declared, Class<?> endpointClass) {
+        try {
+            if (connection.secure()) {
+                TyrusInternals.checkTlsHandOver();
+            }
+        } catch (UnsupportedOperationException e) {
+            System.getLogger(SessionTracker.class.getName()).log(System.Logger.Level.WARNING,
+                    "@DetachOnPeerClose of " + endpointClass.getName() + " cannot take effect", e);
+            return;
+        }
+        connection.core().detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()), newHandler(declared.value()));
     }
 
     private static DetachHandler newHandler(Class<? extends DetachHandler> type) {

@@ -13,6 +13,8 @@ import org.glassfish.tyrus.spi.Writer;
 
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The only place the adapter reads private state of Tyrus and Grizzly, which it cannot do without in two
@@ -44,6 +46,22 @@ final class TyrusInternals {
     private static final Field ELEMENT_STATE = field(FILTER_CHAIN + "$FilterStateElement", "state");
 
     private TyrusInternals() {
+    }
+
+    /** The fields this Tyrus and Grizzly do not have as expected; empty on Tyrus 2.2.2 with Grizzly 4.0.2. */
+    static List<String> unresolved() {
+        List<String> missing = new ArrayList<>();
+        String[] names = {"TyrusRemoteEndpoint.webSocket", "TyrusWebSocket.protocolHandler", "ProtocolHandler.writer",
+                "GrizzlyWriter.connection", "FiltersState.state", "FilterStateElement.isValid",
+                "FilterStateElement.state"};
+        Field[] fields = {REMOTE_WEB_SOCKET, WEB_SOCKET_PROTOCOL_HANDLER, PROTOCOL_HANDLER_WRITER,
+                GRIZZLY_WRITER_CONNECTION, FILTERS_STATE, ELEMENT_VALID, ELEMENT_STATE};
+        for (int i = 0; i < fields.length; i++) {
+            if (fields[i] == null) {
+                missing.add(names[i]);
+            }
+        }
+        return missing;
     }
 
     /**
@@ -110,7 +128,7 @@ final class TyrusInternals {
     }
 
     /** The field, or null if it cannot be reached: then {@link #read} says why, when it is needed. */
-    private static Field field(Class<?> type, String name) {
+    static Field field(Class<?> type, String name) {
         try {
             Field field = type.getDeclaredField(name);
             field.setAccessible(true);
@@ -131,7 +149,7 @@ final class TyrusInternals {
         }
     }
 
-    private static Object read(Field field, Object target, String feature) {
+    static Object read(Field field, Object target, String feature) {
         if (field == null) {
             throw unsupported(feature);
         }
