@@ -95,6 +95,16 @@ public abstract class ConformanceBase {
     }
 
     /**
+     * Detaches the way the {@code /declared} endpoint does: the peer's close frame 1000, answered, then the
+     * hand-over.
+     */
+    static DetachedConnection detachOnPeersClose(SocketPeer peer) throws Exception {
+        peer.writeHex(CLOSE_1000);
+        assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+        return Probe.awaitHanded();
+    }
+
+    /**
      * Stops the server while {@code connection}, detached from it, has a read pending: the read fails with
      * {@link java.nio.channels.AsynchronousCloseException}, as for any channel closed under a pending read,
      * and the peer sees the connection end.

@@ -6,11 +6,14 @@ import org.junit.jupiter.api.Test;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import java.io.ByteArrayOutputStream;
 import java.net.SocketException;
+import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Random;
@@ -132,9 +135,7 @@ public abstract class TlsDetachConformance extends ConformanceBase {
     @Test
     void stoppingTheServerClosesItsDetachedConnectionsAsOverPlainTcp() throws Exception {
         try (SocketPeer peer = peer("/declared")) {
-            peer.writeHex(CLOSE_1000);
-            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
-            assertServerStopClosesTheDetachedConnection(peer, Probe.awaitHanded());
+            assertServerStopClosesTheDetachedConnection(peer, detachOnPeersClose(peer));
         }
     }
 
@@ -165,6 +166,36 @@ public abstract class TlsDetachConformance extends ConformanceBase {
                 assertThat(peer.readFrameHex()).as("round %d", round).isEqualTo("8802" + "03e8");
                 assertThat(Wire.hexOf(peer.readToEnd(5))).as("round %d", round).isEqualTo(HELLO);
             }
+        }
+    }
+
+    @Test
+    void aKeyUpdateAfterTheHandOverLosesNothingEitherWay() throws Exception {
+        try (SocketPeer peer = peer("/declared")) {
+            DetachedConnection connection = detachOnPeersClose(peer);
+            write(connection, "one");
+            assertThat(peer.readHex(3)).isEqualTo(ascii("one"));
+            // On TLS 1.3 a new handshake of an established SSLSocket is a KeyUpdate, asking for ours.
+            ((SSLSocket) peer.socket()).startHandshake();
+            peer.writeHex(ascii("two"));
+            assertThat(readText(connection, 3)).isEqualTo("two");
+            write(connection, "three");
+            assertThat(peer.readHex(5)).isEqualTo(ascii("three"));
+            connection.close();
+        }
+    }
+
+    @Test
+    void aDetachedWssConnectionUnwrapsToItsEngineAndChannel() throws Exception {
+        try (SocketPeer peer = peer("/declared")) {
+            DetachedConnection connection = detachOnPeersClose(peer);
+            SSLEngine engine = connection.unwrap(SSLEngine.class).orElseThrow();
+            assertThat(engine.getSession()).isSameAs(connection.sslSession().orElseThrow());
+            assertThat(engine.getSession().getProtocol()).isEqualTo(((SSLSocket) peer.socket()).getSession().getProtocol());
+            SocketChannel channel = connection.unwrap(SocketChannel.class).orElseThrow();
+            assertThat(channel.getRemoteAddress()).isEqualTo(peer.socket().getLocalSocketAddress());
+            connection.close();
+            assertThat(channel.isOpen()).isFalse();
         }
     }
 
