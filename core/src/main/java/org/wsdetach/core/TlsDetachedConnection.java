@@ -11,31 +11,20 @@ import javax.net.ssl.SSLSession;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousCloseException;
-import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.CompletionHandler;
-import java.nio.channels.ReadPendingException;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.nio.channels.WritePendingException;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
 
 /**
  * A {@link DetachedConnection} for {@code wss}: the {@link SSLEngine} of the WebSocket, taken over after
  * its handshake, driven by this connection over the raw non-blocking {@link SocketChannel} and served by
  * an {@link IoLoop}.
  *
- * <p>The threading model is {@link NioDetachedConnection}'s: an operation is first tried on the thread
- * that starts it; only when the channel has nothing to give (or no room to take) does it wait for the
- * loop's selector, and it then completes on the loop thread. Handlers that complete at once run on the
- * starting thread, up to a bounded nesting depth (see {@link Completions}). Delegated tasks of the engine
- * run inline, on whichever of these threads meets them.
+ * <p>Threads, futures and the closing of the loop are as {@link SelectableDetachedConnection} says;
+ * delegated tasks of the engine run inline, on whichever of those threads meets them.
  *
  * <p>Reads are served first from the plaintext the container had decrypted but not consumed, then from the
  * ciphertext it had read but not unwrapped, then from the channel, and only while a read is pending.
@@ -72,26 +61,13 @@ import java.util.concurrent.Future;
  * connection. So does every other {@link SSLException} (a bad record, a fatal alert from the peer): the
  * engine cannot carry bytes any more after it.
  *
- * <p>{@link #close()} is abortive: it closes the TCP connection without {@code close_notify}, fails the
- * pending operations with {@link AsynchronousCloseException} (their handlers run on the loop thread) and
- * runs {@code onClose} once. If the loop is closed, the connection is closed with it; an operation started
- * afterwards fails with {@link ClosedChannelException}.
- *
- * <p>The {@code Future} returned by {@link #read(ByteBuffer)} and {@link #write(ByteBuffer)} completes on
- * whichever thread completes the operation, so dependent stages of it must not block. Cancelling it does
- * not cancel the I/O operation, as with {@link NioDetachedConnection}.
+ * <p>{@link #close()} is abortive: it closes the TCP connection without {@code close_notify}.
  *
  * <p>{@link #unwrap} gives the native connection object when it is of the requested type, else the
  * {@link SSLEngine}, else the {@link SocketChannel}.
  */
-final class TlsDetachedConnection implements DetachedConnection, IoLoop.Member {
+final class TlsDetachedConnection extends SelectableDetachedConnection {
 
-    private static final System.Logger LOG = System.getLogger(TlsDetachedConnection.class.getName());
-    /** Outcomes of an attempt, to act on after releasing the lock: the interest changes, or completion. */
-    private static final int INTEREST_APPLIED = 0;
-    private static final int INTEREST_NEEDS_WAKEUP = 1;
-    private static final int INTEREST_KEY_LOST = 2;
-    private static final int DONE = 3;
     /** Which pending write a pump may serve: none, whichever (the loop thread), or the one of this number. */
     private static final long NO_WRITE = -1;
     private static final long ANY_WRITE = 0;
@@ -100,21 +76,14 @@ final class TlsDetachedConnection implements DetachedConnection, IoLoop.Member {
     /** What the output side does next, once no record is partly written. */
     private enum OutStep { WRAP_WRITE, FINISH_WRITE, WRAP_ENGINE, CLOSE_NOTIFY, SHUTDOWN_TCP, IDLE }
 
-    private final IoLoop loop;
-    private final SocketChannel channel;
     private final SSLEngine engine;
     /** Only TLS 1.3 has post-handshake messages; in earlier versions a handshake message is renegotiation. */
     private final boolean postHandshakeMessages;
-    private final CloseReason peerCloseReason;
-    private final Object nativeConnection;
-    private final Runnable onClose;
 
     /**
-     * Guards the fields below that are not marked otherwise. Never held while calling a handler or
-     * {@code onClose}; taken inside {@link #outLock}, never the other way round.
+     * Orders the use of the engine's output with the writing of its records: guards {@link #netOut}. Taken
+     * before {@link #lock}, never while holding it.
      */
-    private final Object lock = new Object();
-    /** Orders the use of the engine's output with the writing of its records: guards {@link #netOut}. */
     private final Object outLock = new Object();
 
     /**
@@ -129,28 +98,12 @@ final class TlsDetachedConnection implements DetachedConnection, IoLoop.Member {
     /** Records wrapped but not written yet, in read mode; guarded by {@link #outLock}. */
     private ByteBuffer netOut;
 
-    private volatile boolean closed;
-    /** {@code null} until the loop thread has registered the channel. */
-    private SelectionKey key;
-
-    /** Non-null while a read is outstanding; whoever clears it (completion or close) delivers the result. */
-    private CompletionHandler<Integer, Object> readHandler;
-    private Object readAttachment;
-    private ByteBuffer readBuffer;
-    /** The pending read found nothing and waits for the selector. */
-    private boolean readWaiting;
-
-    private CompletionHandler<Integer, Object> writeHandler;
-    private Object writeAttachment;
-    private ByteBuffer writeBuffer;
     /** Numbers the writes, so that a write's starter serves only its own write. */
     private long writeNumber;
     /** Source bytes the pending write has had wrapped so far. */
     private int writeConsumed;
     /** The channel took a record of the pending write only in part: the write ends at the next boundary. */
     private boolean writeStalled;
-    /** Records wait for the channel to take them (whether or not a write is pending). */
-    private boolean writeWaiting;
     private boolean shutdownRequested;
     private boolean outputShut;
 
@@ -168,145 +121,20 @@ final class TlsDetachedConnection implements DetachedConnection, IoLoop.Member {
     TlsDetachedConnection(IoLoop loop, SocketChannel channel, SSLEngine engine, ByteBuffer plaintext,
                           ByteBuffer ciphertext, CloseReason peerCloseReason, Object nativeConnection,
                           Runnable onClose) {
-        this.loop = Objects.requireNonNull(loop, "loop");
-        this.channel = Objects.requireNonNull(channel, "channel");
+        super(loop, channel, peerCloseReason, nativeConnection, onClose);
         this.engine = Objects.requireNonNull(engine, "engine");
-        this.peerCloseReason = Objects.requireNonNull(peerCloseReason, "peerCloseReason");
-        this.nativeConnection = nativeConnection;
-        this.onClose = Objects.requireNonNull(onClose, "onClose");
-        if (channel.isBlocking()) {
-            throw new IllegalArgumentException("The channel must be in non-blocking mode");
-        }
         SSLSession session = engine.getSession();
         postHandshakeMessages = "TLSv1.3".equals(session.getProtocol());
         plainIn = copy(Objects.requireNonNull(plaintext, "plaintext"), session.getApplicationBufferSize());
         plainIn.flip();
         netIn = copy(Objects.requireNonNull(ciphertext, "ciphertext"), session.getPacketBufferSize());
         netOut = ByteBuffer.allocate(session.getPacketBufferSize()).flip();
-        // Last, so that the loop thread only ever sees a fully constructed connection.
-        if (!loop.attach(this) || !loop.execute(this::register)) {
-            closeQuietly();
-        }
-    }
-
-    @Override
-    public CloseReason peerCloseReason() {
-        return peerCloseReason;
+        joinLoop();
     }
 
     @Override
     public Optional<SSLSession> sslSession() {
         return Optional.of(engine.getSession());
-    }
-
-    @Override
-    public <T> Optional<T> unwrap(Class<T> type) {
-        Objects.requireNonNull(type, "type");
-        if (type.isInstance(nativeConnection)) {
-            return Optional.of(type.cast(nativeConnection));
-        }
-        if (type.isInstance(engine)) {
-            return Optional.of(type.cast(engine));
-        }
-        if (type.isInstance(channel)) {
-            return Optional.of(type.cast(channel));
-        }
-        return Optional.empty();
-    }
-
-    @Override
-    public SocketAddress getLocalAddress() throws IOException {
-        ensureOpen();
-        return channel.getLocalAddress();
-    }
-
-    @Override
-    public SocketAddress getRemoteAddress() throws IOException {
-        ensureOpen();
-        return channel.getRemoteAddress();
-    }
-
-    @Override
-    public boolean isOpen() {
-        return !closed;
-    }
-
-    @Override
-    public <A> void read(ByteBuffer dst, A attachment, CompletionHandler<Integer, ? super A> handler) {
-        Objects.requireNonNull(dst, "dst");
-        Objects.requireNonNull(handler, "handler");
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("Read-only buffer");
-        }
-        CompletionHandler<Integer, Object> h = Completions.erase(handler);
-        boolean started = false;
-        boolean wasClosed;
-        synchronized (lock) {
-            if (readHandler != null) {
-                throw new ReadPendingException();
-            }
-            wasClosed = closed;
-            if (!wasClosed && dst.hasRemaining()) {
-                readHandler = h;
-                readAttachment = attachment;
-                readBuffer = dst;
-                started = true;
-            }
-        }
-        if (started) {
-            attemptRead(dst);
-        } else if (wasClosed) {
-            complete(h, attachment, 0, new ClosedChannelException());
-        } else {
-            complete(h, attachment, 0, null);
-        }
-    }
-
-    @Override
-    public Future<Integer> read(ByteBuffer dst) {
-        CompletableFuture<Integer> future = new CompletableFuture<>();
-        read(dst, future, Completions.TO_FUTURE);
-        return future;
-    }
-
-    @Override
-    public <A> void write(ByteBuffer src, A attachment, CompletionHandler<Integer, ? super A> handler) {
-        Objects.requireNonNull(src, "src");
-        Objects.requireNonNull(handler, "handler");
-        CompletionHandler<Integer, Object> h = Completions.erase(handler);
-        long number = NO_WRITE;
-        boolean refused;
-        synchronized (lock) {
-            if (writeHandler != null) {
-                throw new WritePendingException();
-            }
-            refused = closed || shutdownRequested;
-            if (!refused && src.hasRemaining()) {
-                writeHandler = h;
-                writeAttachment = attachment;
-                writeBuffer = src;
-                writeConsumed = 0;
-                writeStalled = false;
-                number = ++writeNumber;
-            }
-        }
-        if (number != NO_WRITE) {
-            IOException failure = pumpOut(number);
-            if (failure != null) {
-                LOG.log(Level.DEBUG, "Sending TLS records of a detached connection failed", failure);
-            }
-        } else if (refused) {
-            complete(h, attachment, 0, new ClosedChannelException());
-        } else {
-            complete(h, attachment, 0, null);
-        }
-    }
-
-    @Override
-    public Future<Integer> write(ByteBuffer src) {
-        CompletableFuture<Integer> future = new CompletableFuture<>();
-        write(src, future, Completions.TO_FUTURE);
-        return future;
     }
 
     /**
@@ -335,180 +163,22 @@ final class TlsDetachedConnection implements DetachedConnection, IoLoop.Member {
         return this;
     }
 
-    /**
-     * Closes the channel, without {@code close_notify}, fails the pending operations with
-     * {@link AsynchronousCloseException}, then runs {@code onClose} on this thread. Does nothing if already
-     * closed.
-     *
-     * <p>As with {@link NioDetachedConnection#close()}, the failed handlers run on the I/O thread unless
-     * the loop is closed, so {@code onClose} may run before them.
-     */
     @Override
-    public void close() throws IOException {
-        CompletionHandler<Integer, Object> failedRead;
-        Object failedReadAttachment;
-        CompletionHandler<Integer, Object> failedWrite;
-        Object failedWriteAttachment;
-        synchronized (lock) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            failedRead = readHandler;
-            failedReadAttachment = readAttachment;
-            failedWrite = writeHandler;
-            failedWriteAttachment = writeAttachment;
-            clearRead();
-            clearWrite();
-        }
-        IOException closeFailure = null;
-        try {
-            channel.close();
-        } catch (IOException e) {
-            closeFailure = e;
-        }
-        loop.detach(this);
-        // A registered channel's socket is only released once every selector has dropped its cancelled
-        // key, which ours does on its next select.
-        if (!loop.inLoop()) {
-            loop.wakeup();
-        }
-        if (failedRead != null) {
-            failClosed(failedRead, failedReadAttachment);
-        }
-        if (failedWrite != null) {
-            failClosed(failedWrite, failedWriteAttachment);
-        }
-        try {
-            onClose.run();
-        } catch (Throwable t) {
-            LOG.log(Level.WARNING, "onClose callback of a detached connection failed", t);
-        }
-        if (closeFailure != null) {
-            throw closeFailure;
-        }
+    Object unwrapLayer() {
+        return engine;
     }
 
+    /** The engine cannot carry bytes any more after any of its failures. */
     @Override
-    public void closeQuietly() {
-        try {
-            close();
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, "Closing a detached connection failed", e);
-        }
-    }
-
-    @Override
-    public void onReady(int readyOps) {
-        if ((readyOps & SelectionKey.OP_READ) != 0) {
-            ByteBuffer dst = takeWaitingRead();
-            if (dst != null) {
-                attemptRead(dst);
-            }
-        }
-        if ((readyOps & SelectionKey.OP_WRITE) != 0 && takeWaitingWrite()) {
-            IOException failure = pumpOut(ANY_WRITE);
-            if (failure != null) {
-                // No write to report it to: a deferred shutdown or the engine's own messages. A broken
-                // connection shows up in the next read or write anyway.
-                LOG.log(Level.DEBUG, "Deferred sending of TLS records of a detached connection failed", failure);
-            }
-        }
-    }
-
-    /** Loop thread, once: registers the channel with the interest that pending operations already need. */
-    private void register() {
-        boolean lost = false;
-        synchronized (lock) {
-            if (closed) {
-                return;
-            }
-            try {
-                key = channel.register(loop.selector(), interestLocked(), this);
-            } catch (ClosedChannelException | RuntimeException e) {
-                // Closed channel or selector, or a channel put back into blocking mode: this connection
-                // can never be served, so it is closed rather than left with operations that hang.
-                LOG.log(Level.DEBUG, "Registering a detached connection with the I/O loop failed", e);
-                lost = true;
-            }
-        }
-        if (lost) {
-            closeQuietly();
-        }
-    }
-
-    /** The read waiting for readiness, now to be attempted by the loop thread; {@code null} if none. */
-    private ByteBuffer takeWaitingRead() {
-        int outcome;
-        synchronized (lock) {
-            if (readHandler != null && readWaiting) {
-                readWaiting = false;
-                return readBuffer;
-            }
-            // Interest is dropped lazily, here, rather than after each completion: a handler usually
-            // starts the next operation right away, which would only have to add it back.
-            outcome = updateInterestLocked();
-        }
-        afterInterestUpdate(outcome);
-        return null;
-    }
-
-    /** Whether records wait for the channel, now to be written by the loop thread. */
-    private boolean takeWaitingWrite() {
-        int outcome;
-        synchronized (lock) {
-            if (writeWaiting) {
-                writeWaiting = false;
-                return true;
-            }
-            outcome = updateInterestLocked();
-        }
-        afterInterestUpdate(outcome);
-        return false;
+    boolean isFatal(IOException failure) {
+        return failure instanceof SSLException;
     }
 
     // ---------------------------------------------------------------------------------------- input
 
-    /** Runs on the thread that owns the pending read's attempt: its starter, or the loop thread. */
-    private void attemptRead(ByteBuffer dst) {
-        int n = 0;
-        IOException failure = null;
-        try {
-            n = transferIn(dst);
-        } catch (IOException e) {
-            failure = e;
-        }
-        CompletionHandler<Integer, Object> handler;
-        Object attachment = null;
-        int outcome;
-        synchronized (lock) {
-            handler = readHandler;
-            if (handler == null) {
-                // close() took the operation over and has failed it.
-                return;
-            }
-            if (n == 0 && failure == null) {
-                readWaiting = true;
-                outcome = updateInterestLocked();
-            } else {
-                attachment = readAttachment;
-                clearRead();
-                outcome = DONE;
-            }
-        }
-        if (outcome == DONE) {
-            if (failure instanceof SSLException) {
-                // Closed before the handler runs, so that it finds the connection as unusable as it is.
-                closeQuietly();
-            }
-            complete(handler, attachment, n, failure);
-        } else {
-            afterInterestUpdate(outcome);
-        }
-    }
-
     /** Delivers buffered plaintext, else unwraps one record, reading the channel only when it must. */
-    private int transferIn(ByteBuffer dst) throws IOException {
+    @Override
+    int transferIn(ByteBuffer dst) throws IOException {
         if (plainIn.hasRemaining()) {
             return moveTo(dst);
         }
@@ -582,11 +252,8 @@ final class TlsDetachedConnection implements DetachedConnection, IoLoop.Member {
                 return;
             }
         }
-        IOException failure = pumpOut(NO_WRITE);
-        if (failure != null) {
-            // Reading goes on; the next write or shutdown meets the same failure.
-            LOG.log(Level.DEBUG, "Sending TLS messages of a detached connection failed", failure);
-        }
+        // Reading goes on; the next write or shutdown meets the same failure.
+        pumpOutLogging(NO_WRITE, "Sending TLS messages of a detached connection failed");
     }
 
     private int moveTo(ByteBuffer dst) {
@@ -599,6 +266,40 @@ final class TlsDetachedConnection implements DetachedConnection, IoLoop.Member {
     }
 
     // ---------------------------------------------------------------------------------------- output
+
+    @Override
+    boolean refusesWritesLocked() {
+        return shutdownRequested;
+    }
+
+    @Override
+    Runnable writeStartedLocked() {
+        long number = ++writeNumber;
+        return () -> pumpOutLogging(number, "Sending TLS records of a detached connection failed");
+    }
+
+    /** What waited: records the channel did not take, or a write that the pump meeting it could not serve. */
+    @Override
+    Runnable writableLocked() {
+        // No write to report a failure to: a deferred shutdown or the engine's own messages. A broken
+        // connection shows up in the next read or write anyway.
+        return () -> pumpOutLogging(ANY_WRITE, "Deferred sending of TLS records of a detached connection failed");
+    }
+
+    @Override
+    void writeClearedLocked() {
+        // writeWaiting stays: the engine's own records may wait for the channel with no write pending.
+        writeConsumed = 0;
+        writeStalled = false;
+    }
+
+    /** {@link #pumpOut}, for a caller that has no one to report a failure to. */
+    private void pumpOutLogging(long servable, String failureMessage) {
+        IOException failure = pumpOut(servable);
+        if (failure != null) {
+            log.log(Level.DEBUG, failureMessage, failure);
+        }
+    }
 
     /**
      * Writes the records already wrapped, then wraps and writes what is due next, until nothing is due or
@@ -708,8 +409,7 @@ final class TlsDetachedConnection implements DetachedConnection, IoLoop.Member {
                 }
             }
         }
-        if (failure instanceof SSLException) {
-            // Closed before the handler runs, so that it finds the connection as unusable as it is.
+        if (failure != null && isFatal(failure)) {
             closeQuietly();
         }
         if (finished != null) {
@@ -803,70 +503,5 @@ final class TlsDetachedConnection implements DetachedConnection, IoLoop.Member {
             throw new SSLException("The TLS engine wants more room than its session's buffer size " + size);
         }
         return ByteBuffer.allocate(size).put(buffer.flip());
-    }
-
-    private void clearRead() {
-        readHandler = null;
-        readAttachment = null;
-        readBuffer = null;
-        readWaiting = false;
-    }
-
-    private void clearWrite() {
-        writeHandler = null;
-        writeAttachment = null;
-        writeBuffer = null;
-        writeConsumed = 0;
-        writeStalled = false;
-    }
-
-    private int interestLocked() {
-        return (readWaiting ? SelectionKey.OP_READ : 0) | (writeWaiting ? SelectionKey.OP_WRITE : 0);
-    }
-
-    /** Makes the key's interest match the waiting operations; the caller acts on the outcome unlocked. */
-    private int updateInterestLocked() {
-        if (key == null || closed) {
-            // Not registered yet: register() applies the interest then.
-            return INTEREST_APPLIED;
-        }
-        int ops = interestLocked();
-        try {
-            if (key.interestOps() == ops) {
-                return INTEREST_APPLIED;
-            }
-            key.interestOps(ops);
-        } catch (CancelledKeyException e) {
-            // The channel was closed behind our back (through unwrap) or the loop is going away.
-            return INTEREST_KEY_LOST;
-        }
-        // Outside the loop thread the change must interrupt a select already in progress.
-        return loop.inLoop() ? INTEREST_APPLIED : INTEREST_NEEDS_WAKEUP;
-    }
-
-    private void afterInterestUpdate(int outcome) {
-        if (outcome == INTEREST_NEEDS_WAKEUP) {
-            loop.wakeup();
-        } else if (outcome == INTEREST_KEY_LOST) {
-            closeQuietly();
-        }
-    }
-
-    private void failClosed(CompletionHandler<Integer, Object> handler, Object attachment) {
-        AsynchronousCloseException failure = new AsynchronousCloseException();
-        if (loop.inLoop() || !loop.execute(() -> Completions.invoke(handler, attachment, 0, failure))) {
-            complete(handler, attachment, 0, failure);
-        }
-    }
-
-    private void complete(CompletionHandler<Integer, Object> handler, Object attachment, int result,
-                          Throwable failure) {
-        Completions.deliver(loop, handler, attachment, result, failure);
-    }
-
-    private void ensureOpen() throws ClosedChannelException {
-        if (closed) {
-            throw new ClosedChannelException();
-        }
     }
 }
