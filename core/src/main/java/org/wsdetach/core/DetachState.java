@@ -3,7 +3,8 @@ package org.wsdetach.core;
 /**
  * The detach protocol of one WebSocket connection, as explicit states and the transitions between them.
  * Not thread-safe: its owner, a {@link DetachableConnection}, calls it under one lock and acts on what each
- * transition returns once it has released that lock.
+ * transition returns once it has released that lock. Only {@link #state()} may be read without that lock,
+ * by a reader that re-checks under it before acting on a transition.
  *
  * <pre>
  *                 arm                                  container's own close frame, the peer's close frame
@@ -47,7 +48,8 @@ final class DetachState {
     static final int SESSION_CLOSED = 4;
     private static final int ALL_CONDITIONS = CLOSE_WRITTEN | READS_STOPPED | SESSION_CLOSED;
 
-    private State state = State.OPEN;
+    /** Volatile for the reading thread's per-frame look, which takes no lock. */
+    private volatile State state = State.OPEN;
     private int conditionsMet;
     /** Why the session is CLOSING, for the message of a detach that comes too late. */
     private String closingBecause;

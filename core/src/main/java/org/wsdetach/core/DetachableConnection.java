@@ -65,7 +65,7 @@ public final class DetachableConnection {
     private final FrameScanner scanner;
 
     private final Object lock = new Object();
-    // Guarded by lock.
+    // Guarded by lock, except for state.state(): see step().
     private final DetachState state = new DetachState();
     private DetachHandler handler;
     private Duration peerCloseTimeout;
@@ -115,7 +115,6 @@ public final class DetachableConnection {
             state.detach();
             handler = newHandler;
             result = future;
-            scanner.checkMasking(true);
             zeroDeadline = timeout.isZero() && fromReader;
             // Armed before anything can fail the detach, so that a failure cancels it.
             if (!timeout.isZero()) {
@@ -185,11 +184,9 @@ public final class DetachableConnection {
     }
 
     private int step(ByteBuffer data, int from, int end) {
-        DetachState.State now;
-        synchronized (lock) {
-            now = state.state();
-        }
-        switch (now) {
+        // Without the lock: a detach that starts right after this look finds the frame being delivered
+        // already the container's, as if it had started a moment later; every transition is made under it.
+        switch (state.state()) {
             case OPEN, ARMED:
                 return towardsContainer(data, from, end);
             case CLOSING:
@@ -214,7 +211,6 @@ public final class DetachableConnection {
             synchronized (lock) {
                 start = state.peerCloseBegins();
                 if (start == DetachState.PeerCloseStart.DETACH_BEGINS) {
-                    scanner.checkMasking(true);
                     armDeadlineLocked(peerCloseTimeout, "the peer's close frame did not complete");
                 }
             }
@@ -246,6 +242,8 @@ public final class DetachableConnection {
     }
 
     private int awaitPeerClose(ByteBuffer data, int from, int end) {
+        // From here on the frames are ours to judge, masking included (from the next header on).
+        scanner.checkMasking(true);
         int next = scanner.scan(data, from, end);
         if (scanner.error() != null) {
             fail(new ProtocolException("while waiting for the peer's close frame: " + scanner.error()));
