@@ -116,12 +116,9 @@ public final class DetachableConnection {
             handler = newHandler;
             result = future;
             zeroDeadline = timeout.isZero() && fromReader;
-            // Armed before anything can fail the detach, so that a failure cancels it.
-            if (!timeout.isZero()) {
-                armDeadlineLocked(timeout, "no close frame from the peer");
-            } else {
-                armDeadlineLocked(Detach.DEFAULT_TIMEOUT, "the hand-over");
-            }
+            // Under the lock, before anything can fail the detach and cancel the deadline. A zero timeout is
+            // for the peer's close frame only: the hand-over after it gets the default.
+            armDeadlineLocked(timeout.isZero() ? Detach.DEFAULT_TIMEOUT : timeout);
         }
         // Outside the lock, yet behind every frame the container wrote: from the transition above on, the
         // container's writes are refused, and those before it were written under the lock.
@@ -211,7 +208,7 @@ public final class DetachableConnection {
             synchronized (lock) {
                 start = state.peerCloseBegins();
                 if (start == DetachState.PeerCloseStart.DETACH_BEGINS) {
-                    armDeadlineLocked(peerCloseTimeout, "the peer's close frame did not complete");
+                    armDeadlineLocked(peerCloseTimeout);
                 }
             }
             if (start == DetachState.PeerCloseStart.TO_CONTAINER) {
@@ -371,16 +368,27 @@ public final class DetachableConnection {
         });
     }
 
-    private void armDeadlineLocked(Duration timeout, String what) {
+    private void armDeadlineLocked(Duration timeout) {
         if (timeout.compareTo(LONGEST_DEADLINE) >= 0) {
             return;
         }
         try {
-            deadline = threads.timer.schedule(() -> fail(new TimeoutException(what + " within " + timeout)),
+            deadline = threads.timer.schedule(() -> fail(new TimeoutException(missed() + " within " + timeout)),
                     timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             // The server is stopping: its detaches can end no other way.
             threads.ioLoop.execute(() -> fail(new TimeoutException("the server is stopping")));
+        }
+    }
+
+    /** What a deadline that fires now has missed. */
+    private String missed() {
+        synchronized (lock) {
+            return switch (state.state()) {
+                case AWAITING_PEER_CLOSE -> "no close frame from the peer";
+                case PEER_CLOSE_ARRIVING -> "the peer's close frame did not complete";
+                default -> "the hand-over did not complete";
+            };
         }
     }
 

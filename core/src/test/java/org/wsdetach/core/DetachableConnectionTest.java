@@ -151,6 +151,18 @@ class DetachableConnectionTest {
     }
 
     @Test
+    void aCloseFrameThatIsNeverWrittenIsBoundedByTheDeadlineToo() {
+        container.writesComplete = false;
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Duration.ofMillis(200), handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(TimeoutException.class)
+                .hasMessageEndingWith("the hand-over did not complete within PT0.2S");
+        assertThat(container.transportClosed).isTrue();
+        assertThat(handed).isNotDone();
+    }
+
+    @Test
     void aPeerInitiatedDetachRepliesWithThePeersStatusAndHandsOverTheRest() throws Exception {
         connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
         read(CLOSE_1000 + "6869");
@@ -195,6 +207,8 @@ class DetachableConnectionTest {
         final List<SocketChannel> channels = new ArrayList<>();
         final CompletableFuture<Boolean> transportClosedFuture = new CompletableFuture<>();
         volatile boolean transportClosed;
+        /** False for a peer that never reads: our close frame stays queued. */
+        boolean writesComplete = true;
         boolean stopAsked;
         Consumer<String> onDeliver = bytes -> { };
 
@@ -210,7 +224,9 @@ class DetachableConnectionTest {
         public void write(ByteBuffer frame, Consumer<Throwable> done) {
             String hex = hex(frame);
             written.add(hex.substring(0, 4) + " " + hex.substring(4, 8) + (hex.length() > 8 ? " " + hex.substring(8) : ""));
-            done.accept(null);
+            if (writesComplete) {
+                done.accept(null);
+            }
         }
 
         @Override
