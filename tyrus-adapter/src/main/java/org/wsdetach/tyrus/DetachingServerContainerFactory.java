@@ -15,7 +15,8 @@ import java.util.Map;
  * to use it. It understands Tyrus' engine properties (incoming buffer size, session limits, tracing,
  * application event listener) and Grizzly's thread pool properties of {@code GrizzlyServerContainer};
  * static content and WADL are not served. Sessions that never detach behave exactly as on the stock
- * container.
+ * container, except that over {@code wss} what Grizzly decrypts in the same read as a peer's
+ * {@code close_notify} is passed on instead of dropped ({@link CloseNotifyKeepingSslFilter}).
  */
 public class DetachingServerContainerFactory extends ServerContainerFactory {
 
