@@ -16,7 +16,7 @@ import java.util.Map;
  * application event listener) and Grizzly's thread pool properties of {@code GrizzlyServerContainer};
  * static content and WADL are not served. Sessions that never detach behave exactly as on the stock
  * container, except that over {@code wss} what Grizzly decrypts in the same read as a peer's
- * {@code close_notify} is passed on instead of dropped ({@link CloseNotifyKeepingSslFilter}).
+ * {@code close_notify} is passed on instead of dropped.
  */
 public class DetachingServerContainerFactory extends ServerContainerFactory {
 
