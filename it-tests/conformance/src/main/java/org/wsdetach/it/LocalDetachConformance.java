@@ -399,6 +399,27 @@ public abstract class LocalDetachConformance extends ConformanceBase {
     }
 
     @Test
+    void aDetachAfterTheApplicationsCloseIsRefusedAndSendsNoSecondCloseFrame() throws Exception {
+        CompletableFuture<Throwable> refusal = new CompletableFuture<>();
+        Probe.onText = s -> {
+            s.close(new CloseReason(CloseCodes.GOING_AWAY, "app"));
+            try {
+                Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+                refusal.complete(null);
+            } catch (IllegalStateException expected) {
+                refusal.complete(expected);
+            }
+        };
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
+            assertThat(peer.readFrameHex()).isEqualTo("8805" + "03e9" + ascii("app"));
+            assertThat(refusal.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class);
+            peer.writeHexUnlessReset(CLOSE_1000);
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+    }
+
+    @Test
     void aDetachRacingTheApplicationsCloseSendsExactlyOneCloseFrame() throws Exception {
         for (int round = 0; round < 30; round++) {
             Probe.reset();
@@ -441,6 +462,7 @@ public abstract class LocalDetachConformance extends ConformanceBase {
                 } else {
                     assertThat(result).as("round %d: the application's close came first", round)
                             .isInstanceOf(IllegalStateException.class);
+                    peer.writeHexUnlessReset(CLOSE_1000);
                 }
                 assertThat(peer.readUntilClosed()).as("round %d: a second close frame", round).isEmpty();
             }

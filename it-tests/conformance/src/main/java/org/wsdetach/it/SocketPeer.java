@@ -54,6 +54,18 @@ class SocketPeer implements AutoCloseable {
         return write(bytes(wire));
     }
 
+    /**
+     * Writes {@code wire} as {@link #writeHex} does, to a server that may have closed the connection
+     * already: a reset in answer is no error here.
+     */
+    public SocketPeer writeHexUnlessReset(String wire) throws IOException {
+        try {
+            return writeHex(wire);
+        } catch (java.net.SocketException reset) {
+            return this;
+        }
+    }
+
     /** The bytes this peer sends for {@code wire}. */
     public byte[] bytes(String wire) {
         return Wire.encode(wire, masks);
