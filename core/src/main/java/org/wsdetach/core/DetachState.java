@@ -7,22 +7,22 @@ package org.wsdetach.core;
  * by a reader that re-checks under it before acting on a transition.
  *
  * <pre>
- *                 arm                                  container's own close frame, the peer's close frame
- *   OPEN ────────────────▶ ARMED ◀─┐ arm                without a handler, a protocol error, the transport
- *    │ │                    │ │ └──┘                    closing
- *    │ └────────────────────┼─┼──────────────────────────────────────────────────────▶ CLOSING
- *    │                      │ │                                                     (stock: the container
- *    │ detach        detach │ │ the peer's close frame begins                         closes its way)
- *    ▼                      │ ▼
- *   AWAITING_PEER_CLOSE ◀───┘ PEER_CLOSE_ARRIVING
- *    │ (our close sent;        │ (its bytes are collected)
- *    │  frames discarded)      │
- *    └── the peer's close ─────┴── the peer's close frame ends (reply sent) ──▶ HANDING_OVER
- *        frame ends                                                               │ our close frame written,
- *                                                                                 │ container reads stopped,
- *                                                                                 │ session closed
- *   AWAITING_PEER_CLOSE, PEER_CLOSE_ARRIVING, HANDING_OVER                        ▼
- *     ──deadline, reset, end of stream, protocol error, cancel──▶ FAILED       DETACHED
+ *           arm               arm
+ *   OPEN ──────────▶ ARMED ◀──────┐
+ *    │               │  │  └──────┘
+ *    │               │  └─ the peer's close frame begins ─▶ PEER_CLOSE_ARRIVING ─┐ (its bytes collected)
+ *    │ detach        │ detach                                                    │ it ends; reply sent
+ *    └───────────────┴─────────▶ AWAITING_PEER_CLOSE ── the peer's close ────────┴─▶ HANDING_OVER
+ *                                (our close sent;         frame ends                  │ our close written,
+ *                                 frames discarded)                                   │ reads stopped,
+ *                                                                                     │ session closed
+ *                                                                                     ▼
+ *                                                                                  DETACHED
+ *   OPEN, ARMED ── the container's own close frame or release, the peer's close frame with no handler
+ *                  armed, a protocol error, the transport closing ──▶ CLOSING (stock: the container
+ *                  closes its way, and a detach is refused)
+ *   AWAITING_PEER_CLOSE, PEER_CLOSE_ARRIVING, HANDING_OVER
+ *       ── deadline, reset, end of stream, protocol error, cancel ──▶ FAILED
  * </pre>
  *
  * The three conditions of HANDING_OVER may be met in any order, some already while the peer's close is
