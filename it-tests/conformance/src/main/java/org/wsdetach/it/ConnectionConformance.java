@@ -206,7 +206,7 @@ public abstract class ConnectionConformance extends ConformanceBase {
             long before = detachThreads();
             for (int attempt = 0; attempt < 3; attempt++) {
                 assertThatThrownBy(() -> fixture().startOn(taken.getLocalPort(), Probe.ProbeEndpoint.class).close())
-                        .as("starting on a taken port").isNotNull();
+                        .as("starting on a taken port").hasRootCauseInstanceOf(java.net.BindException.class);
             }
             assertThat(detachThreads()).isEqualTo(before);
         }
