@@ -1,9 +1,11 @@
 package org.wsdetach.core;
 
-import jakarta.websocket.CloseReason;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.wsdetach.core.DetachedConnectionTesting.NativeConnection;
+import org.wsdetach.core.DetachedConnectionTesting.PendingWrite;
+import org.wsdetach.core.DetachedConnectionTesting.Recorder;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,29 +29,32 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.Random;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.wsdetach.core.DetachedConnectionTesting.PEER_REASON;
+import static org.wsdetach.core.DetachedConnectionTesting.SO_TIMEOUT_MILLIS;
+import static org.wsdetach.core.DetachedConnectionTesting.WAIT_SECONDS;
+import static org.wsdetach.core.DetachedConnectionTesting.ascii;
+import static org.wsdetach.core.DetachedConnectionTesting.await;
+import static org.wsdetach.core.DetachedConnectionTesting.awaitLoopRound;
+import static org.wsdetach.core.DetachedConnectionTesting.background;
+import static org.wsdetach.core.DetachedConnectionTesting.closeAll;
+import static org.wsdetach.core.DetachedConnectionTesting.closeFromTwoThreadsAtOnceThenAgain;
+import static org.wsdetach.core.DetachedConnectionTesting.echoWhileSending;
+import static org.wsdetach.core.DetachedConnectionTesting.pattern;
+import static org.wsdetach.core.DetachedConnectionTesting.readExactly;
+import static org.wsdetach.core.DetachedConnectionTesting.writeFully;
+import static org.wsdetach.core.DetachedConnectionTesting.writeUntilPending;
 
 class NioDetachedConnectionTest {
 
-    private static final long WAIT_SECONDS = 10;
-    private static final int SO_TIMEOUT_MILLIS = 10_000;
-    private static final CloseReason PEER_REASON =
-            new CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE, "detach");
     private static final AtomicInteger LOOP_NUMBER = new AtomicInteger();
-
-    /** Stands for the container's connection object. */
-    private record NativeConnection(String id) {
-    }
 
     private final NativeConnection nativeConnection = new NativeConnection("native");
     private final AtomicInteger closeCallbacks = new AtomicInteger();
@@ -70,9 +75,7 @@ class NioDetachedConnectionTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        while (!resources.isEmpty()) {
-            resources.pop().close();
-        }
+        closeAll(resources);
     }
 
     // ---------------------------------------------------------------------------------------- ordering
@@ -80,8 +83,8 @@ class NioDetachedConnectionTest {
     @Test
     void readsInitialBytesFirstThenBytesFromTheSocket() throws Exception {
         Socket peer = connectPeer();
-        NioDetachedConnection connection = accept(ascii("hello "));
-        peer.getOutputStream().write(ascii("world").array());
+        NioDetachedConnection connection = accept(ByteBuffer.wrap(ascii("hello ")));
+        peer.getOutputStream().write(ascii("world"));
 
         // A buffer smaller than the initial bytes also exercises a partial copy from them.
         byte[] received = readExactly(connection, 11, ByteBuffer.allocate(4));
@@ -94,16 +97,9 @@ class NioDetachedConnectionTest {
         byte[] data = new byte[16 << 20];
         new Random(42).nextBytes(data);
         Socket peer = connectPeer();
-        SocketChannel channel = acceptChannel();
-        // The container's selector keeps the channel registered with no interest.
-        Selector containerSelector = Selector.open();
-        resources.push(containerSelector);
-        channel.register(containerSelector, 0);
-        NioDetachedConnection connection = wrap(channel, ByteBuffer.allocate(0));
+        NioDetachedConnection connection = wrap(acceptChannelStillInAContainerSelector(), ByteBuffer.allocate(0));
 
-        Echo echo = new Echo(connection, ByteBuffer.allocateDirect(64 << 10));
-        echo.start();
-        CompletableFuture<Void> sending = background(() -> {
+        byte[] echoed = echoWhileSending(connection, peer.getInputStream(), () -> {
             OutputStream out = peer.getOutputStream();
             for (int offset = 0; offset < data.length; offset += 1 << 20) {
                 out.write(data, offset, 1 << 20);
@@ -111,10 +107,7 @@ class NioDetachedConnectionTest {
             peer.shutdownOutput();
             return null;
         });
-        byte[] echoed = peer.getInputStream().readAllBytes();
 
-        await(sending);
-        await(echo.done);
         assertThat(echoed.length).isEqualTo(data.length);
         assertThat(Arrays.equals(echoed, data)).as("echoed bytes equal the sent bytes").isTrue();
     }
@@ -122,7 +115,7 @@ class NioDetachedConnectionTest {
     @Test
     void blockingStreamsWorkOverTheConnection() throws Exception {
         Socket peer = connectPeer();
-        NioDetachedConnection connection = accept(ascii("pi"));
+        NioDetachedConnection connection = accept(ByteBuffer.wrap(ascii("pi")));
         byte[] bulk = new byte[1 << 20];
         new Random(7).nextBytes(bulk);
 
@@ -130,11 +123,11 @@ class NioDetachedConnectionTest {
             InputStream in = Channels.newInputStream(connection);
             OutputStream out = Channels.newOutputStream(connection);
             String greeting = new String(in.readNBytes(4), StandardCharsets.US_ASCII);
-            out.write(ascii("pong").array());
+            out.write(ascii("pong"));
             out.write(in.readNBytes(bulk.length));
             return greeting;
         });
-        peer.getOutputStream().write(ascii("ng").array());
+        peer.getOutputStream().write(ascii("ng"));
         peer.getOutputStream().write(bulk);
 
         assertThat(new String(peer.getInputStream().readNBytes(4), StandardCharsets.US_ASCII))
@@ -148,15 +141,15 @@ class NioDetachedConnectionTest {
     @Test
     void readReturnsMinusOneAtEofAndWritingGoesOnUntilShutdownOutput() throws Exception {
         Socket peer = connectPeer();
-        NioDetachedConnection connection = accept(ascii("x"));
+        NioDetachedConnection connection = accept(ByteBuffer.wrap(ascii("x")));
         peer.shutdownOutput();
 
         assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(1);
         assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(-1);
         assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(-1);
 
-        writeFully(connection, ascii("still here"));
-        assertThat(peer.getInputStream().readNBytes(10)).isEqualTo(ascii("still here").array());
+        writeFully(connection, ByteBuffer.wrap(ascii("still here")));
+        assertThat(peer.getInputStream().readNBytes(10)).isEqualTo(ascii("still here"));
 
         assertThat(connection.shutdownOutput()).isSameAs(connection);
         assertThat(peer.getInputStream().read()).isEqualTo(-1);
@@ -174,9 +167,9 @@ class NioDetachedConnectionTest {
         CompletableFuture<Long> drained = background(() -> drain(peer.getInputStream()));
 
         // The pending write reports every byte of its buffer, written before the shutdown.
-        assertThat(await(pending.future) + pending.writtenBefore).isEqualTo(pending.sent);
+        assertThat(await(pending.future()) + pending.writtenBefore()).isEqualTo(pending.sent());
         assertThat(chunk.hasRemaining()).isFalse();
-        assertThat(await(drained)).isEqualTo(pending.sent);
+        assertThat(await(drained)).isEqualTo(pending.sent());
     }
 
     // ---------------------------------------------------------------------------------------- misuse
@@ -200,9 +193,9 @@ class NioDetachedConnectionTest {
         peer.getOutputStream().write(7);
         assertThat(await(read)).isEqualTo(1);
         CompletableFuture<Long> drained = background(() -> drain(peer.getInputStream()));
-        assertThat(await(write.future)).isPositive();
+        assertThat(await(write.future())).isPositive();
         connection.close();
-        assertThat(await(drained)).isGreaterThanOrEqualTo(write.writtenBefore);
+        assertThat(await(drained)).isGreaterThanOrEqualTo(write.writtenBefore());
     }
 
     @Test
@@ -232,26 +225,12 @@ class NioDetachedConnectionTest {
     @Test
     void closeFailsThePendingReadRunsOnCloseOnceAndThePeerSeesEof() throws Exception {
         Socket peer = connectPeer();
-        SocketChannel channel = acceptChannel();
-        Selector containerSelector = Selector.open();
-        resources.push(containerSelector);
-        channel.register(containerSelector, 0);
+        SocketChannel channel = acceptChannelStillInAContainerSelector();
         NioDetachedConnection connection = wrap(channel, ByteBuffer.allocate(0));
         Recorder pendingRead = new Recorder();
         connection.read(ByteBuffer.allocate(16), null, pendingRead);
 
-        CountDownLatch start = new CountDownLatch(1);
-        Callable<Void> closer = () -> {
-            start.await();
-            connection.close();
-            return null;
-        };
-        CompletableFuture<Void> first = background(closer);
-        CompletableFuture<Void> second = background(closer);
-        start.countDown();
-        await(first);
-        await(second);
-        connection.close();
+        closeFromTwoThreadsAtOnceThenAgain(connection);
 
         assertThat(await(pendingRead.failure)).isInstanceOf(AsynchronousCloseException.class);
         assertThat(pendingRead.thread).isEqualTo(loopName);
@@ -265,7 +244,7 @@ class NioDetachedConnectionTest {
         assertThat(await(lateRead.failure)).isExactlyInstanceOf(ClosedChannelException.class);
         assertThat(lateRead.thread).isEqualTo(Thread.currentThread().getName());
         Recorder lateWrite = new Recorder();
-        connection.write(ascii("late"), null, lateWrite);
+        connection.write(ByteBuffer.wrap(ascii("late")), null, lateWrite);
         assertThat(await(lateWrite.failure)).isExactlyInstanceOf(ClosedChannelException.class);
         assertThatThrownBy(connection::shutdownOutput).isInstanceOf(ClosedChannelException.class);
         assertThatThrownBy(connection::getLocalAddress).isInstanceOf(ClosedChannelException.class);
@@ -314,8 +293,8 @@ class NioDetachedConnectionTest {
 
             assertThat(ended.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
             // Anything still queued for the loop has run by now.
-            awaitLoopRound();
-            awaitLoopRound();
+            awaitLoopRound(loop);
+            awaitLoopRound(loop);
             assertThat(outcomes).as("outcomes in round %d", round).hasValue(1);
             peer.close();
         }
@@ -457,7 +436,7 @@ class NioDetachedConnectionTest {
         assertThat(sent).as("bytes the peer could send before the buffers were full").isLessThan(limit);
         // Give the loop several rounds to (wrongly) drain the socket, then check the peer is still stuck.
         for (int round = 0; round < 3; round++) {
-            awaitLoopRound();
+            awaitLoopRound(loop);
         }
         long late = writeUntilFull(peer, sent, limit);
         sent += late;
@@ -526,101 +505,6 @@ class NioDetachedConnectionTest {
 
     // ---------------------------------------------------------------------------------------- helpers
 
-    /** Echoes everything it reads until EOF, then shuts its output down. */
-    private static final class Echo {
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        private final NioDetachedConnection connection;
-        private final ByteBuffer buffer;
-
-        private final CompletionHandler<Integer, Void> afterRead = new CompletionHandler<>() {
-            @Override
-            public void completed(Integer n, Void unused) {
-                if (n < 0) {
-                    try {
-                        connection.shutdownOutput();
-                        done.complete(null);
-                    } catch (IOException e) {
-                        done.completeExceptionally(e);
-                    }
-                    return;
-                }
-                buffer.flip();
-                connection.write(buffer, null, afterWrite);
-            }
-
-            @Override
-            public void failed(Throwable failure, Void unused) {
-                done.completeExceptionally(failure);
-            }
-        };
-
-        private final CompletionHandler<Integer, Void> afterWrite = new CompletionHandler<>() {
-            @Override
-            public void completed(Integer n, Void unused) {
-                if (buffer.hasRemaining()) {
-                    connection.write(buffer, null, this);
-                } else {
-                    start();
-                }
-            }
-
-            @Override
-            public void failed(Throwable failure, Void unused) {
-                done.completeExceptionally(failure);
-            }
-        };
-
-        Echo(NioDetachedConnection connection, ByteBuffer buffer) {
-            this.connection = connection;
-            this.buffer = buffer;
-        }
-
-        void start() {
-            buffer.clear();
-            connection.read(buffer, null, afterRead);
-        }
-    }
-
-    /** Records the outcome of one operation. */
-    private static final class Recorder implements CompletionHandler<Integer, Object> {
-        final CompletableFuture<Integer> result = new CompletableFuture<>();
-        final CompletableFuture<Throwable> failure = new CompletableFuture<>();
-        volatile Object attachment;
-        volatile String thread;
-
-        @Override
-        public void completed(Integer n, Object attachment) {
-            this.attachment = attachment;
-            thread = Thread.currentThread().getName();
-            result.complete(n);
-        }
-
-        @Override
-        public void failed(Throwable failure, Object attachment) {
-            this.attachment = attachment;
-            thread = Thread.currentThread().getName();
-            this.failure.complete(failure);
-        }
-    }
-
-    /** A write left pending because the peer's buffers are full. */
-    private record PendingWrite(Future<Integer> future, long writtenBefore, long sent) {
-    }
-
-    private PendingWrite writeUntilPending(NioDetachedConnection connection, ByteBuffer chunk)
-            throws Exception {
-        long written = 0;
-        for (int attempt = 0; attempt < 1_000; attempt++) {
-            chunk.clear();
-            Future<Integer> write = connection.write(chunk);
-            if (!write.isDone()) {
-                return new PendingWrite(write, written, written + chunk.capacity());
-            }
-            written += await(write);
-        }
-        throw new AssertionError("no write stayed pending after " + written + " bytes");
-    }
-
     /** Writes the pattern from {@code firstIndex} on until a non-blocking write takes nothing. */
     private static long writeUntilFull(SocketChannel peer, long firstIndex, long limit) throws IOException {
         ByteBuffer chunk = ByteBuffer.allocate(64 << 10);
@@ -651,6 +535,15 @@ class NioDetachedConnectionTest {
         return channel;
     }
 
+    /** Accepts a channel that the container's selector keeps registered with no interest. */
+    private SocketChannel acceptChannelStillInAContainerSelector() throws IOException {
+        SocketChannel channel = acceptChannel();
+        Selector containerSelector = Selector.open();
+        resources.push(containerSelector);
+        channel.register(containerSelector, 0);
+        return channel;
+    }
+
     private NioDetachedConnection accept(ByteBuffer initialBytes) throws IOException {
         return wrap(acceptChannel(), initialBytes);
     }
@@ -662,34 +555,6 @@ class NioDetachedConnectionTest {
         return connection;
     }
 
-    private void awaitLoopRound() throws InterruptedException {
-        CountDownLatch ran = new CountDownLatch(1);
-        assertThat(loop.execute(ran::countDown)).isTrue();
-        assertThat(ran.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
-    }
-
-    private static byte[] readExactly(NioDetachedConnection connection, int length, ByteBuffer buffer)
-            throws Exception {
-        byte[] result = new byte[length];
-        int filled = 0;
-        while (filled < length) {
-            buffer.clear();
-            buffer.limit(Math.min(buffer.capacity(), length - filled));
-            int n = await(connection.read(buffer));
-            assertThat(n).as("bytes read after %d", filled).isPositive();
-            buffer.flip();
-            buffer.get(result, filled, n);
-            filled += n;
-        }
-        return result;
-    }
-
-    private static void writeFully(NioDetachedConnection connection, ByteBuffer src) throws Exception {
-        while (src.hasRemaining()) {
-            await(connection.write(src));
-        }
-    }
-
     private static long drain(InputStream in) throws IOException {
         byte[] sink = new byte[64 << 10];
         long total = 0;
@@ -699,38 +564,11 @@ class NioDetachedConnectionTest {
         return total;
     }
 
-    private static byte pattern(long index) {
-        return (byte) (index % 251);
-    }
-
     private static void fillWithPattern(ByteBuffer chunk, long firstIndex) {
         chunk.clear();
         for (int i = 0; i < chunk.capacity(); i++) {
             chunk.put(pattern(firstIndex + i));
         }
         chunk.flip();
-    }
-
-    private static ByteBuffer ascii(String text) {
-        return ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
-    }
-
-    private static <T> CompletableFuture<T> background(Callable<T> work) {
-        CompletableFuture<T> future = new CompletableFuture<>();
-        Thread thread = new Thread(() -> {
-            try {
-                future.complete(work.call());
-            } catch (Throwable t) {
-                future.completeExceptionally(t);
-            }
-        }, "detached-io-test-peer");
-        thread.setDaemon(true);
-        thread.start();
-        return future;
-    }
-
-    private static <T> T await(Future<T> future)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        return future.get(WAIT_SECONDS, TimeUnit.SECONDS);
     }
 }

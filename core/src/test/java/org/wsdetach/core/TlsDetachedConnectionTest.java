@@ -1,12 +1,13 @@
 package org.wsdetach.core;
 
-import jakarta.websocket.CloseReason;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.wsdetach.DetachedConnection;
+import org.wsdetach.core.DetachedConnectionTesting.NativeConnection;
+import org.wsdetach.core.DetachedConnectionTesting.PendingWrite;
+import org.wsdetach.core.DetachedConnectionTesting.Recorder;
 import org.wsdetach.core.TestTls.TappedSocket;
 
 import javax.net.ssl.SSLContext;
@@ -24,7 +25,6 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.CompletionHandler;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.ReadPendingException;
 import java.nio.channels.ServerSocketChannel;
@@ -36,10 +36,7 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.Random;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -48,24 +45,29 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.wsdetach.core.DetachedConnectionTesting.PEER_REASON;
+import static org.wsdetach.core.DetachedConnectionTesting.SO_TIMEOUT_MILLIS;
+import static org.wsdetach.core.DetachedConnectionTesting.ascii;
+import static org.wsdetach.core.DetachedConnectionTesting.await;
+import static org.wsdetach.core.DetachedConnectionTesting.awaitLoopRound;
+import static org.wsdetach.core.DetachedConnectionTesting.background;
+import static org.wsdetach.core.DetachedConnectionTesting.closeAll;
+import static org.wsdetach.core.DetachedConnectionTesting.closeFromTwoThreadsAtOnceThenAgain;
+import static org.wsdetach.core.DetachedConnectionTesting.echoWhileSending;
+import static org.wsdetach.core.DetachedConnectionTesting.pattern;
+import static org.wsdetach.core.DetachedConnectionTesting.readExactly;
+import static org.wsdetach.core.DetachedConnectionTesting.writeFully;
+import static org.wsdetach.core.DetachedConnectionTesting.writeUntilPending;
 
 class TlsDetachedConnectionTest {
 
     private static final String TLS13 = "TLSv1.3";
     private static final String TLS12 = "TLSv1.2";
-    private static final long WAIT_SECONDS = 10;
-    private static final int SO_TIMEOUT_MILLIS = 10_000;
-    private static final CloseReason PEER_REASON =
-            new CloseReason(CloseReason.CloseCodes.NORMAL_CLOSURE, "detach");
     private static final AtomicInteger LOOP_NUMBER = new AtomicInteger();
 
     @TempDir
     static Path keyDirectory;
     private static SSLContext tls;
-
-    /** Stands for the container's connection object. */
-    private record NativeConnection(String id) {
-    }
 
     /**
      * The peer: a JDK {@code SSLSocket} layered over its TCP socket, so that {@code ssl.shutdownOutput()}
@@ -118,9 +120,7 @@ class TlsDetachedConnectionTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        while (!resources.isEmpty()) {
-            resources.pop().close();
-        }
+        closeAll(resources);
     }
 
     // ---------------------------------------------------------------------------------------- ordering
@@ -161,19 +161,14 @@ class TlsDetachedConnectionTest {
         Peer peer = connectPeer(TLS13);
         TlsDetachedConnection connection = accept(peer, TLS13);
 
-        Echo echo = new Echo(connection, ByteBuffer.allocateDirect(64 << 10));
-        echo.start();
-        CompletableFuture<Void> sending = background(() -> {
+        byte[] echoed = echoWhileSending(connection, peer.in(), () -> {
             for (int offset = 0; offset < data.length; offset += 1 << 20) {
                 peer.out().write(data, offset, 1 << 20);
             }
             peer.ssl().shutdownOutput();
             return null;
         });
-        byte[] echoed = peer.in().readAllBytes();
 
-        await(sending);
-        await(echo.done);
         assertThat(echoed.length).isEqualTo(data.length);
         assertThat(Arrays.equals(echoed, data)).as("echoed bytes equal the sent bytes").isTrue();
     }
@@ -185,9 +180,7 @@ class TlsDetachedConnectionTest {
         Peer peer = connectPeer(TLS13);
         TlsDetachedConnection connection = accept(peer, TLS13);
 
-        Echo echo = new Echo(connection, ByteBuffer.allocateDirect(64 << 10));
-        echo.start();
-        CompletableFuture<Void> sending = background(() -> {
+        byte[] echoed = echoWhileSending(connection, peer.in(), () -> {
             int half = data.length / 2;
             peer.out().write(data, 0, half);
             // On an established TLS 1.3 connection the JDK sends KeyUpdate (update_requested), which
@@ -197,10 +190,7 @@ class TlsDetachedConnectionTest {
             peer.ssl().shutdownOutput();
             return null;
         });
-        byte[] echoed = peer.in().readAllBytes();
 
-        await(sending);
-        await(echo.done);
         assertThat(echoed.length).isEqualTo(data.length);
         assertThat(Arrays.equals(echoed, data)).as("echoed bytes equal the sent bytes").isTrue();
     }
@@ -335,9 +325,9 @@ class TlsDetachedConnectionTest {
         CompletableFuture<Drained> drained = background(peer::drain);
 
         // The pending write reports every byte of its buffer, all written before close_notify.
-        assertThat(await(pending.future)).isEqualTo(chunk.capacity());
+        assertThat(await(pending.future())).isEqualTo(chunk.capacity());
         assertThat(chunk.hasRemaining()).isFalse();
-        assertThat(await(drained)).isEqualTo(new Drained(pending.sent, true));
+        assertThat(await(drained)).isEqualTo(new Drained(pending.sent(), true));
     }
 
     // ---------------------------------------------------------------------------------------- back-pressure
@@ -368,7 +358,7 @@ class TlsDetachedConnectionTest {
         // The peer gets stuck once the kernel's buffers are full; the loop runs on without reading.
         assertThatThrownBy(() -> flooding.get(1, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
         for (int round = 0; round < 3; round++) {
-            awaitLoopRound();
+            awaitLoopRound(loop);
         }
         assertThat(sent.get()).as("bytes the peer could send while nothing read").isLessThan(flood / 2);
         assertThat(flooding.isDone()).isFalse();
@@ -400,9 +390,9 @@ class TlsDetachedConnectionTest {
         peer.out().write(7);
         assertThat(await(read)).isEqualTo(1);
         CompletableFuture<Drained> drained = background(peer::drain);
-        assertThat(await(write.future)).isPositive();
+        assertThat(await(write.future())).isPositive();
         connection.shutdownOutput();
-        assertThat(await(drained).bytes()).isGreaterThan(write.writtenBefore);
+        assertThat(await(drained).bytes()).isGreaterThan(write.writtenBefore());
     }
 
     // ---------------------------------------------------------------------------------------- failures and close
@@ -414,18 +404,7 @@ class TlsDetachedConnectionTest {
         Recorder pendingRead = new Recorder();
         connection.read(ByteBuffer.allocate(16), null, pendingRead);
 
-        CountDownLatch start = new CountDownLatch(1);
-        Callable<Void> closer = () -> {
-            start.await();
-            connection.close();
-            return null;
-        };
-        CompletableFuture<Void> first = background(closer);
-        CompletableFuture<Void> second = background(closer);
-        start.countDown();
-        await(first);
-        await(second);
-        connection.close();
+        closeFromTwoThreadsAtOnceThenAgain(connection);
 
         assertThat(await(pendingRead.failure)).isInstanceOf(AsynchronousCloseException.class);
         assertThat(pendingRead.thread).isEqualTo(loopName);
@@ -513,98 +492,6 @@ class TlsDetachedConnectionTest {
 
     // ---------------------------------------------------------------------------------------- helpers
 
-    /** Echoes everything it reads until the end of the stream, then shuts its output down. */
-    private static final class Echo {
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        private final DetachedConnection connection;
-        private final ByteBuffer buffer;
-
-        private final CompletionHandler<Integer, Void> afterRead = new CompletionHandler<>() {
-            @Override
-            public void completed(Integer n, Void unused) {
-                if (n < 0) {
-                    try {
-                        connection.shutdownOutput();
-                        done.complete(null);
-                    } catch (IOException e) {
-                        done.completeExceptionally(e);
-                    }
-                    return;
-                }
-                buffer.flip();
-                connection.write(buffer, null, afterWrite);
-            }
-
-            @Override
-            public void failed(Throwable failure, Void unused) {
-                done.completeExceptionally(failure);
-            }
-        };
-
-        private final CompletionHandler<Integer, Void> afterWrite = new CompletionHandler<>() {
-            @Override
-            public void completed(Integer n, Void unused) {
-                if (buffer.hasRemaining()) {
-                    connection.write(buffer, null, this);
-                } else {
-                    start();
-                }
-            }
-
-            @Override
-            public void failed(Throwable failure, Void unused) {
-                done.completeExceptionally(failure);
-            }
-        };
-
-        Echo(DetachedConnection connection, ByteBuffer buffer) {
-            this.connection = connection;
-            this.buffer = buffer;
-        }
-
-        void start() {
-            buffer.clear();
-            connection.read(buffer, null, afterRead);
-        }
-    }
-
-    /** Records the outcome of one operation. */
-    private static final class Recorder implements CompletionHandler<Integer, Object> {
-        final CompletableFuture<Integer> result = new CompletableFuture<>();
-        final CompletableFuture<Throwable> failure = new CompletableFuture<>();
-        volatile String thread;
-
-        @Override
-        public void completed(Integer n, Object attachment) {
-            thread = Thread.currentThread().getName();
-            result.complete(n);
-        }
-
-        @Override
-        public void failed(Throwable failure, Object attachment) {
-            thread = Thread.currentThread().getName();
-            this.failure.complete(failure);
-        }
-    }
-
-    /** A write left pending because the peer does not read. */
-    private record PendingWrite(Future<Integer> future, long writtenBefore, long sent) {
-    }
-
-    private static PendingWrite writeUntilPending(DetachedConnection connection, ByteBuffer chunk)
-            throws Exception {
-        long written = 0;
-        for (int attempt = 0; attempt < 1_000; attempt++) {
-            chunk.clear();
-            Future<Integer> write = connection.write(chunk);
-            if (!write.isDone()) {
-                return new PendingWrite(write, written, written + chunk.capacity());
-            }
-            written += await(write);
-        }
-        throw new AssertionError("no write stayed pending after " + written + " bytes");
-    }
-
     private Peer connectPeer(String protocol) throws IOException {
         TappedSocket tcp = new TappedSocket();
         resources.push(tcp);
@@ -650,60 +537,5 @@ class TlsDetachedConnectionTest {
                 ciphertext, PEER_REASON, nativeConnection, closeCallbacks::incrementAndGet);
         resources.push(connection);
         return connection;
-    }
-
-    private void awaitLoopRound() throws InterruptedException {
-        CountDownLatch ran = new CountDownLatch(1);
-        assertThat(loop.execute(ran::countDown)).isTrue();
-        assertThat(ran.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
-    }
-
-    private static byte[] readExactly(DetachedConnection connection, int length, ByteBuffer buffer)
-            throws Exception {
-        byte[] result = new byte[length];
-        int filled = 0;
-        while (filled < length) {
-            buffer.clear();
-            buffer.limit(Math.min(buffer.capacity(), length - filled));
-            int n = await(connection.read(buffer));
-            assertThat(n).as("bytes read after %d", filled).isPositive();
-            buffer.flip();
-            buffer.get(result, filled, n);
-            filled += n;
-        }
-        return result;
-    }
-
-    private static void writeFully(DetachedConnection connection, ByteBuffer src) throws Exception {
-        while (src.hasRemaining()) {
-            await(connection.write(src));
-        }
-    }
-
-    private static byte pattern(long index) {
-        return (byte) (index % 251);
-    }
-
-    private static byte[] ascii(String text) {
-        return text.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static <T> CompletableFuture<T> background(Callable<T> work) {
-        CompletableFuture<T> future = new CompletableFuture<>();
-        Thread thread = new Thread(() -> {
-            try {
-                future.complete(work.call());
-            } catch (Throwable t) {
-                future.completeExceptionally(t);
-            }
-        }, "tls-detached-io-test-peer");
-        thread.setDaemon(true);
-        thread.start();
-        return future;
-    }
-
-    private static <T> T await(Future<T> future)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        return future.get(WAIT_SECONDS, TimeUnit.SECONDS);
     }
 }
