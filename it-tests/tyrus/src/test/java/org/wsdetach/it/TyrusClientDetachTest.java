@@ -6,6 +6,7 @@ import jakarta.websocket.CloseReason.CloseCodes;
 import jakarta.websocket.OnClose;
 import jakarta.websocket.OnOpen;
 import jakarta.websocket.Session;
+import jakarta.websocket.server.ServerEndpoint;
 import org.glassfish.tyrus.client.ClientManager;
 import org.glassfish.tyrus.client.ClientProperties;
 import org.glassfish.tyrus.client.SslEngineConfigurator;
@@ -44,16 +45,31 @@ class TyrusClientDetachTest {
 
     ServerFixture.RunningServer server;
     ClientManager client;
+    /**
+     * An idle session of the client for the whole test: Tyrus' client shuts its executors down when its last
+     * session closes, even while a sendText on that session is still returning, and a detach closes one.
+     */
+    Session keeper;
+
+    @ServerEndpoint("/idle")
+    public static class Idle {
+    }
+
+    @ClientEndpoint
+    public static class IdleClient {
+    }
 
     @BeforeEach
     void start() throws Exception {
         Probe.reset();
-        server = new TyrusFixture().start(Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class);
+        server = new TyrusFixture().start(Probe.ProbeEndpoint.class, Probe.DeclaredEndpoint.class, Idle.class);
         client = ClientManager.createClient(DetachingClientContainer.class.getName());
+        keeper = client.connectToServer(new IdleClient(), server.uri("/idle"));
     }
 
     @AfterEach
     void stop() throws Exception {
+        keeper.close();
         server.close();
         if (serverPeer != null) {
             serverPeer.close();
