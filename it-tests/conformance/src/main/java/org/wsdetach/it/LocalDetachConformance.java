@@ -420,6 +420,46 @@ public abstract class LocalDetachConformance extends ConformanceBase {
     }
 
     @Test
+    void aDetachStillUnderWayWhenTheApplicationClosesIsRefusedAndSendsNoSecondCloseFrame() throws Exception {
+        CountDownLatch detachUnderWay = new CountDownLatch(1);
+        CountDownLatch applicationClosed = new CountDownLatch(1);
+        // A reason read slowly: the detach, past its argument checks, waits inside the provider while the
+        // application closes the session, which makes the race of the next case happen every time.
+        CloseReason slowReason = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye") {
+            private final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+
+            @Override
+            public String getReasonPhrase() {
+                if (reads.incrementAndGet() == 2) {
+                    detachUnderWay.countDown();
+                    awaitQuietly(applicationClosed);
+                }
+                return super.getReasonPhrase();
+            }
+        };
+        CompletableFuture<Object> outcome = new CompletableFuture<>();
+        Probe.onText = s -> {
+            CompletableFuture.runAsync(() -> {
+                try {
+                    outcome.complete(Detach.detach(s, slowReason, Probe.HAND_TO_TEST));
+                } catch (IllegalStateException refused) {
+                    outcome.complete(refused);
+                }
+            });
+            detachUnderWay.await(10, TimeUnit.SECONDS);
+            s.close(new CloseReason(CloseCodes.GOING_AWAY, "app"));
+            applicationClosed.countDown();
+        };
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
+            assertThat(peer.readFrameHex()).isEqualTo("8805" + "03e9" + ascii("app"));
+            assertThat(outcome.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class);
+            peer.writeHexUnlessReset(CLOSE_1000);
+            assertThat(peer.readUntilClosed()).as("a second close frame").isEmpty();
+        }
+    }
+
+    @Test
     void aDetachRacingTheApplicationsCloseSendsExactlyOneCloseFrame() throws Exception {
         for (int round = 0; round < 30; round++) {
             Probe.reset();
