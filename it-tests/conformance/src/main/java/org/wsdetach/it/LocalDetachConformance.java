@@ -422,9 +422,10 @@ public abstract class LocalDetachConformance extends ConformanceBase {
     @Test
     void aDetachStillUnderWayWhenTheApplicationClosesIsRefusedAndSendsNoSecondCloseFrame() throws Exception {
         CountDownLatch detachUnderWay = new CountDownLatch(1);
-        CountDownLatch applicationClosed = new CountDownLatch(1);
-        // A reason read slowly: the detach, past its argument checks, waits inside the provider while the
-        // application closes the session, which makes the race of the next case happen every time.
+        CountDownLatch closeFrameSent = new CountDownLatch(1);
+        // A reason read slowly holds the detach inside the provider, past its open check, until the
+        // application's close has sent its close frame; the detach then goes on while @OnClose runs, before
+        // the container lets go of the connection. The race of the next case, every time.
         CloseReason slowReason = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye") {
             private final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -432,12 +433,16 @@ public abstract class LocalDetachConformance extends ConformanceBase {
             public String getReasonPhrase() {
                 if (reads.incrementAndGet() == 2) {
                     detachUnderWay.countDown();
-                    awaitQuietly(applicationClosed);
+                    awaitQuietly(closeFrameSent);
                 }
                 return super.getReasonPhrase();
             }
         };
         CompletableFuture<Object> outcome = new CompletableFuture<>();
+        Probe.onClose = s -> {
+            closeFrameSent.countDown();
+            outcome.get(10, TimeUnit.SECONDS);
+        };
         Probe.onText = s -> {
             CompletableFuture.runAsync(() -> {
                 try {
@@ -448,7 +453,6 @@ public abstract class LocalDetachConformance extends ConformanceBase {
             });
             detachUnderWay.await(10, TimeUnit.SECONDS);
             s.close(new CloseReason(CloseCodes.GOING_AWAY, "app"));
-            applicationClosed.countDown();
         };
         try (SocketPeer peer = peer("/probe")) {
             peer.writeHex(text("go"));

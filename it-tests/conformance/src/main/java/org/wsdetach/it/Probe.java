@@ -28,6 +28,8 @@ final class Probe {
 
     static volatile SessionAction onOpen;
     static volatile SessionAction onText;
+    /** Runs inside {@code @OnClose}, before the close is recorded. */
+    static volatile SessionAction onClose;
     static final BlockingQueue<CloseReason> closes = new LinkedBlockingQueue<>();
     static volatile CompletableFuture<DetachedConnection> handed = new CompletableFuture<>();
     static volatile CompletableFuture<Boolean> openInOnClose = new CompletableFuture<>();
@@ -38,6 +40,7 @@ final class Probe {
     static void reset() {
         onOpen = session -> { };
         onText = session -> { };
+        onClose = session -> { };
         closes.clear();
         handed = new CompletableFuture<>();
         openInOnClose = new CompletableFuture<>();
@@ -77,6 +80,11 @@ final class Probe {
         }
 
         static void close(Session session, CloseReason reason) {
+            try {
+                onClose.run(session);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
             openInOnClose.complete(session.isOpen());
             closes.add(reason);
         }
