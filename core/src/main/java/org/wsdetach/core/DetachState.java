@@ -64,11 +64,6 @@ final class DetachState {
                 || state == State.HANDING_OVER;
     }
 
-    /** Whether the container still owns the stream: it reads and writes as if there were no detach. */
-    boolean containerOwned() {
-        return state == State.OPEN || state == State.ARMED || state == State.CLOSING;
-    }
-
     /**
      * A handler is registered for the peer's close frame.
      *

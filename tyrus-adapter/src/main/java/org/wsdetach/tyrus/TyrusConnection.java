@@ -272,20 +272,12 @@ final class TyrusConnection implements Connection, ReadHandler, ContainerConnect
     @Override
     public Transport release() {
         SocketChannel channel = (SocketChannel) ((NIOConnection) transport).getChannel();
-        Runnable onClose = client ? this::releaseClientTransport : transport::terminateSilently;
+        // A Tyrus client's writer also shuts down the client's own Grizzly transport.
+        Runnable onClose = client ? this::closeTransport : transport::terminateSilently;
         // The channel stays registered with Grizzly's selector, without interest: the suspended read event
         // never completes, which is what would make Grizzly ask for reads again.
         return tls == null ? Transport.plain(channel, transport, onClose)
                 : Transport.tls(channel, tls, undecrypted, transport, onClose);
-    }
-
-    /** A Tyrus client's writer closes the connection and shuts down the client's own Grizzly transport. */
-    private void releaseClientTransport() {
-        try {
-            transportWriter.close();
-        } catch (IOException e) {
-            transport.terminateSilently();
-        }
     }
 
     @Override
