@@ -180,6 +180,36 @@ public final class DetachableConnection {
         }
     }
 
+    /**
+     * For a container that finds the frame boundaries itself and reads the network on its own (Tomcat): its
+     * parser is about to read a frame that begins with {@code firstByte}. Called on the reading thread, at
+     * every frame start, instead of {@link #onInbound} while the container reads.
+     *
+     * @return true if the container reads this frame; false if this connection takes the stream from this
+     *         frame on: the adapter then passes the frame, from {@code firstByte}, and every byte after it to
+     *         {@link #onInbound}, and none to the container
+     */
+    public boolean onFrameStart(byte firstByte) {
+        switch (state.state()) {
+            case OPEN, ARMED:
+                if (!WebSocketProtocol.isCloseFrameStart(firstByte)) {
+                    return true;
+                }
+                DetachState.PeerCloseStart start;
+                synchronized (lock) {
+                    start = state.peerCloseBegins();
+                    if (start == DetachState.PeerCloseStart.DETACH_BEGINS) {
+                        armDeadlineLocked(peerCloseTimeout);
+                    }
+                }
+                return start == DetachState.PeerCloseStart.TO_CONTAINER;
+            case CLOSING:
+                return true;
+            default:
+                return false;
+        }
+    }
+
     private int step(ByteBuffer data, int from, int end) {
         // Without the lock: a detach that starts right after this look finds the frame being delivered
         // already the container's, as if it had started a moment later; every transition is made under it.
@@ -313,6 +343,20 @@ public final class DetachableConnection {
                 write.run();
             }
             return verdict;
+        }
+    }
+
+    /**
+     * For a container that queues and orders its own writes and writes nothing after a close frame (Tomcat):
+     * it is about to queue a frame of its own. The container queues it only if the result is
+     * {@link ContainerWrite#WRITTEN}; our close frames go through {@link ContainerConnection#write} into the
+     * same queue, so the container's own ordering keeps them behind the frames queued before.
+     *
+     * @param closeFrame whether the frame is a close frame
+     */
+    public ContainerWrite onContainerQueues(boolean closeFrame) {
+        synchronized (lock) {
+            return state.containerWrite(closeFrame);
         }
     }
 

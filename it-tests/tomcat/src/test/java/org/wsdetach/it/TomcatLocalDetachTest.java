@@ -1,0 +1,8 @@
+package org.wsdetach.it;
+
+class TomcatLocalDetachTest extends LocalDetachConformance {
+    @Override
+    protected ServerFixture fixture() {
+        return new TomcatFixture();
+    }
+}
