@@ -23,6 +23,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * One WebSocket connection that can be detached: the container-neutral half of a detach, which an adapter
@@ -159,6 +160,7 @@ public final class DetachableConnection {
      * adapter must not call it again for the same connection before it returns, and must copy nothing.
      */
     public void onInbound(ByteBuffer data) {
+        Thread outer = reader;
         reader = Thread.currentThread();
         try {
             int end = data.limit();
@@ -168,8 +170,32 @@ public final class DetachableConnection {
             }
             data.position(end);
         } finally {
-            reader = null;
+            reader = outer;
         }
+        if (outer == null) {
+            checkZeroDeadline();
+        }
+    }
+
+    /**
+     * For a container that reads the network itself (Tomcat): runs one of its read events, in which this
+     * thread is the reading thread. A zero-timeout detach asked for meanwhile succeeds only if the peer's
+     * close frame is among the bytes read by the end of it.
+     */
+    public <T> T reading(Supplier<T> readEvent) {
+        Thread outer = reader;
+        reader = Thread.currentThread();
+        try {
+            return readEvent.get();
+        } finally {
+            reader = outer;
+            if (outer == null) {
+                checkZeroDeadline();
+            }
+        }
+    }
+
+    private void checkZeroDeadline() {
         boolean zeroDeadlineMissed;
         synchronized (lock) {
             zeroDeadlineMissed = zeroDeadline && state.state() == DetachState.State.AWAITING_PEER_CLOSE;
@@ -208,6 +234,17 @@ public final class DetachableConnection {
             default:
                 return false;
         }
+    }
+
+    /**
+     * For a container that reads the network itself: whether a detach has started, so that the stream is this
+     * connection's from the next frame start on (the container's parser may still be inside a frame).
+     */
+    public boolean detachStarted() {
+        return switch (state.state()) {
+            case OPEN, ARMED, CLOSING -> false;
+            default -> true;
+        };
     }
 
     private int step(ByteBuffer data, int from, int end) {

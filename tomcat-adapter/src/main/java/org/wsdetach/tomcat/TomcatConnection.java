@@ -57,11 +57,11 @@ final class TomcatConnection implements ContainerConnection {
     private volatile CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
     private volatile CloseReason sessionCloseReason;
 
-    // Used by the reading thread only.
+    // Used by the reading thread only, but for closeSession's look at coreReads.
     /** Tomcat's input buffer: its own until the core takes the stream, the core's read buffer from then on. */
     private ByteBuffer input;
     private int takeOverAt;
-    private boolean coreReads;
+    private volatile boolean coreReads;
     private boolean stopReading;
 
     TomcatConnection(DetachingUpgradeHandler handler, DetachThreads threads, Class<?> endpointClass) {
@@ -137,6 +137,15 @@ final class TomcatConnection implements ContainerConnection {
         return false;
     }
 
+    /** A detach has started, and Tomcat's parser is between frames: what comes now is the core's. */
+    private boolean detachingBetweenFrames() {
+        if (input == null || !core.detachStarted() || !TomcatInternals.atFrameStart(handler)) {
+            return false;
+        }
+        takeOverAt = input.position();
+        return true;
+    }
+
     /**
      * Tomcat parses a frame's first byte only with its second: the first byte of a close frame alone is not
      * shown to the gate, yet starts the deadline of a peer-initiated detach.
@@ -163,14 +172,31 @@ final class TomcatConnection implements ContainerConnection {
 
     /** Handles a socket event for the upgrade handler, which passes everything here. */
     SocketState dispatch(SocketEvent event) {
+        return core.reading(() -> dispatchReading(event));
+    }
+
+    private SocketState dispatchReading(SocketEvent event) {
         boolean io = event == SocketEvent.OPEN_READ || event == SocketEvent.OPEN_WRITE;
         if (!io) {
             // Stop, timeout, disconnect, error: the connection is going, and no detach can finish any more.
             core.onTransportClosed("Tomcat's " + event + " event", null);
         }
-        if (!coreReads) {
+        if (!coreReads && !(event == SocketEvent.OPEN_READ && detachingBetweenFrames())) {
             try {
                 SocketState state = handler.dispatchToTomcat(event);
+                if (state == SocketState.SUSPENDED && core.detachStarted()) {
+                    // Suspended by closeSession: between frames the rest is the core's; inside one, Tomcat
+                    // reads on to its end, where the gate takes the stream.
+                    if (!detachingBetweenFrames()) {
+                        session.resume();
+                        return state;
+                    }
+                    throw FrameGate.TakeOver.INSTANCE;
+                }
+                if (state == SocketState.CLOSED) {
+                    // Tomcat failed the connection: end of stream, a read error, a frame it would not take.
+                    core.onTransportClosed("closed by Tomcat", null);
+                }
                 if (event != SocketEvent.OPEN_READ || state != SocketState.UPGRADED || !aLoneFrameStartIsTaken()) {
                     return state;
                 }
@@ -260,6 +286,11 @@ final class TomcatConnection implements ContainerConnection {
         sessionCloseReason = reason;
         // @OnClose runs; Tomcat's close frame is swallowed by the gate, and the socket stays open.
         closing.doClose(reason, reason, false);
+        if (!coreReads) {
+            // Tomcat's reader is to read no further than the end of its frame: a read error after it is the
+            // core's to report, with its cause.
+            closing.suspend();
+        }
         core.sessionClosed();
     }
 

@@ -362,7 +362,8 @@ public abstract class LocalDetachConformance extends ConformanceBase {
                 assertThat(readText(connection, 5)).isEqualTo("hello");
                 connection.close();
             } else {
-                assertThat(first).as("the container failed the connection").startsWith("8802" + "03ea");
+                // Status 1002, with or without a reason.
+                assertThat(first).as("the container failed the connection").matches("88[0-7][0-9a-f]03ea.*");
                 assertThat(peer.readUntilClosed()).isEmpty();
                 assertThat(stage).as("no detach was asked for on a failed connection").isNotDone();
             }
@@ -600,17 +601,24 @@ public abstract class LocalDetachConformance extends ConformanceBase {
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
             assertThat(session.get().isOpen()).isFalse();
-            assertThat(Probe.openInOnClose.get(10, TimeUnit.SECONDS)).isFalse();
+            boolean openInOnCloseOfTheDetach = Probe.openInOnClose.get(10, TimeUnit.SECONDS);
 
             other.writeHex(text("go"));
             assertThat(witness.get(10, TimeUnit.SECONDS).getOpenSessions())
                     .containsExactly(witness.get()).doesNotContain(session.get());
 
+            // In @OnClose the session looks as in the container's own closes: Tyrus has it closed, Tomcat still
+            // open (closing).
+            Probe.openInOnClose = new CompletableFuture<>();
+            other.writeHex(CLOSE_1000);
+            assertThat(other.readFrameHex()).isEqualTo("8802" + "03e8");
+            assertThat(Probe.openInOnClose.get(10, TimeUnit.SECONDS)).isEqualTo(openInOnCloseOfTheDetach);
+
+            Probe.awaitClose();
+
             write(connection, "x");
             assertThat(peer.readHex(1)).isEqualTo(ascii("x"));
             connection.close();
-            other.writeHex(CLOSE_1000);
-            Probe.awaitClose();
         }
         assertThat(Probe.closes).as("@OnClose ran once per session").isEmpty();
     }
