@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -35,6 +36,9 @@ import java.util.stream.Stream;
  * sessions detachable.
  */
 public final class TomcatServer implements AutoCloseable {
+
+    /** Tomcat's default connector, the one wsdetach takes connections over from. */
+    public static final String NIO = "org.apache.coyote.http11.Http11NioProtocol";
 
     private final Tomcat tomcat;
     private final Path baseDirectory;
@@ -54,18 +58,23 @@ public final class TomcatServer implements AutoCloseable {
      */
     public static TomcatServer start(String host, int port, SSLContext tls, boolean detach, Class<?>... endpoints)
             throws LifecycleException, IOException {
-        return start(host, port, tls, detach, "org.apache.coyote.http11.Http11NioProtocol", endpoints);
+        return start(host, port, tls, detach, NIO, Map.of(), endpoints);
     }
 
-    /** As {@link #start(String, int, SSLContext, boolean, Class[])}, on the connector of {@code protocol}. */
+    /**
+     * As {@link #start(String, int, SSLContext, boolean, Class[])}, on the connector of {@code protocol} with
+     * {@code connectorProperties} set on it.
+     */
     public static TomcatServer start(String host, int port, SSLContext tls, boolean detach, String protocol,
-                                     Class<?>... endpoints) throws LifecycleException, IOException {
+                                     Map<String, String> connectorProperties, Class<?>... endpoints)
+            throws LifecycleException, IOException {
         Path baseDirectory = Files.createTempDirectory("wsdetach-tomcat");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(baseDirectory.toString());
         Connector connector = new Connector(protocol);
         connector.setPort(port);
         connector.setProperty("address", host);
+        connectorProperties.forEach(connector::setProperty);
         connector.setThrowOnFailure(true);
         if (tls != null) {
             secure(connector, tls);

@@ -107,7 +107,6 @@ final class TomcatConnection implements ContainerConnection {
      * @throws UnsupportedOperationException if this connection cannot be detached
      */
     DetachableConnection detachable(WsSession of) {
-        TomcatInternals.check();
         if (channel == null) {
             throw new UnsupportedOperationException("session " + of.getId() + " cannot be detached: "
                     + unsupportedConnector());

@@ -50,6 +50,7 @@ public final class TomcatDetachProvider implements DetachProvider {
     }
 
     private static DetachableConnection coreOf(Session session) {
+        TomcatInternals.check();
         if (!session.isOpen()) {
             throw new IllegalStateException("session " + session.getId() + " is not open");
         }

@@ -67,10 +67,14 @@ final class TomcatInternals {
 
     /** @throws UnsupportedOperationException if this Tomcat's internals are not as the adapter expects */
     static void check() {
-        List<String> missing = unresolved();
+        checkNoneMissing(unresolved());
+    }
+
+    static void checkNoneMissing(List<String> missing) {
         if (!missing.isEmpty()) {
-            throw new UnsupportedOperationException("wsdetach-tomcat cannot detach on this Tomcat ("
-                    + org.apache.catalina.util.ServerInfo.getServerInfo() + "): it lacks " + missing);
+            throw new UnsupportedOperationException("wsdetach-tomcat cannot detach on "
+                    + org.apache.catalina.util.ServerInfo.getServerInfo() + ": it lacks " + String.join(", ", missing)
+                    + " (Tomcat 10.1 and 11 have them)");
         }
     }
 

@@ -1,0 +1,154 @@
+package org.wsdetach.it;
+
+import jakarta.websocket.ClientEndpoint;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import jakarta.websocket.OnOpen;
+import jakarta.websocket.Session;
+import org.apache.tomcat.websocket.WsWebSocketContainer;
+import org.junit.jupiter.api.Test;
+import org.wsdetach.Detach;
+import org.wsdetach.DetachedConnection;
+import org.wsdetach.demo.TomcatServer;
+
+import java.net.URI;
+import java.nio.channels.SocketChannel;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.wsdetach.it.Wire.text;
+
+/** What only the Tomcat adapter promises: where it takes over, what it refuses, what it gives back to Tomcat. */
+class TomcatAdapterTest extends ConformanceBase {
+
+    private static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "");
+
+    @Override
+    protected ServerFixture fixture() {
+        return new TomcatFixture();
+    }
+
+    /** What {@link Detach#detach} throws when the probe endpoint is told "go". */
+    private static CompletableFuture<Throwable> refusalOnGo() {
+        CompletableFuture<Throwable> refusal = new CompletableFuture<>();
+        Probe.onText = s -> {
+            try {
+                Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+                refusal.complete(null);
+            } catch (RuntimeException e) {
+                refusal.complete(e);
+            }
+        };
+        return refusal;
+    }
+
+    @Test
+    void aDetachedConnectionUnwrapsToItsSocketChannel() throws Exception {
+        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(text("go"));
+            peer.readFrameHex();
+            peer.writeHex(CLOSE_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            SocketChannel channel = connection.unwrap(SocketChannel.class).orElseThrow();
+            assertThat(channel.getRemoteAddress()).isEqualTo(peer.socket().getLocalSocketAddress());
+            connection.close();
+            assertThat(channel.isOpen()).isFalse();
+        }
+    }
+
+    @Test
+    void aDetachedConnectionLeavesTheConnectorsBooks() throws Exception {
+        // With room for one connection, a second is accepted only once Tomcat no longer counts the first.
+        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+        try (TomcatServer one = TomcatServer.start("127.0.0.1", 0, null, true, TomcatServer.NIO,
+                Map.of("maxConnections", "1"), Probe.ProbeEndpoint.class);
+             SocketPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + one.port() + "/probe"), null)) {
+            peer.writeHex(text("go"));
+            peer.readFrameHex();
+            peer.writeHex(CLOSE_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            try (SocketPeer second = RawPeer.connect(URI.create("ws://127.0.0.1:" + one.port() + "/probe"), null)) {
+                second.writeHex(text("echo:still served"));
+                assertThat(second.readFrameHex()).isEqualTo("8111" + Wire.ascii("echo:still served"));
+            }
+            write(connection, "x");
+            assertThat(peer.readHex(1)).isEqualTo(Wire.ascii("x"));
+            connection.close();
+        }
+    }
+
+    @Test
+    void withoutTheInitializerADetachIsUnsupportedAndSaysWhatToAdd() throws Exception {
+        CompletableFuture<Throwable> refusal = refusalOnGo();
+        try (ServerFixture.RunningServer stock = fixture().startStock(Probe.ProbeEndpoint.class);
+             SocketPeer peer = RawPeer.connect(stock.uri("/probe"), null)) {
+            peer.writeHex(text("go"));
+            assertThat(refusal.get(10, TimeUnit.SECONDS)).isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageEndingWith("was not upgraded through wsdetach: add org.wsdetach.tomcat.DetachInitializer"
+                            + " to its web application (Tomcat finds it in WEB-INF/lib by itself; embedded Tomcat and"
+                            + " Spring Boot add it as its javadoc shows)");
+            peer.writeHex(text("echo:on"));
+            assertThat(peer.readFrameHex()).isEqualTo("8107" + Wire.ascii("echo:on"));
+        }
+    }
+
+    @Test
+    void theNio2ConnectorIsUnsupportedAndItsSessionsCloseAsOnStockTomcat() throws Exception {
+        CompletableFuture<Throwable> refusal = refusalOnGo();
+        try (TomcatServer nio2 = TomcatServer.start("127.0.0.1", 0, null, true,
+                "org.apache.coyote.http11.Http11Nio2Protocol", Map.of(), Probe.ProbeEndpoint.class,
+                Probe.DeclaredEndpoint.class)) {
+            try (SocketPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + nio2.port() + "/probe"), null)) {
+                peer.writeHex(text("go"));
+                assertThat(refusal.get(10, TimeUnit.SECONDS)).isInstanceOf(UnsupportedOperationException.class)
+                        .hasMessageContaining("cannot be detached: its connector is org.apache.tomcat.util.net.Nio2Endpoint")
+                        .hasMessageEndingWith("wsdetach-tomcat takes over connections of the NIO connector"
+                                + " (org.apache.coyote.http11.Http11NioProtocol, Tomcat's default) only");
+                peer.writeHex(text("echo:on"));
+                assertThat(peer.readFrameHex()).isEqualTo("8107" + Wire.ascii("echo:on"));
+            }
+            // @DetachOnPeerClose cannot take effect: Tomcat answers the close and closes the connection.
+            try (SocketPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + nio2.port() + "/declared"), null)) {
+                peer.writeHex(CLOSE_1000 + HELLO);
+                assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+                assertThat(peer.readUntilClosed()).isEmpty();
+            }
+            assertThat(Probe.handed).isNotDone();
+        }
+    }
+
+    @Test
+    void tomcatsClientSessionsAreUnsupported() throws Exception {
+        CompletableFuture<Throwable> refusal = new CompletableFuture<>();
+        ClientProbe.onOpen = s -> {
+            try {
+                Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+                refusal.complete(null);
+            } catch (RuntimeException e) {
+                refusal.complete(e);
+            }
+        };
+        WsWebSocketContainer client = new WsWebSocketContainer();
+        try (Session session = client.connectToServer(ClientProbe.class, server.uri("/probe"))) {
+            assertThat(refusal.get(10, TimeUnit.SECONDS)).isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageEndingWith("is a session of Tomcat's WebSocket client, which runs on an"
+                            + " AsynchronousSocketChannel: wsdetach detaches SocketChannel connections only");
+            assertThat(session.isOpen()).isTrue();
+        } finally {
+            client.destroy();
+        }
+    }
+
+    @ClientEndpoint
+    public static class ClientProbe {
+        static volatile java.util.function.Consumer<Session> onOpen;
+
+        @OnOpen
+        public void open(Session session) {
+            onOpen.accept(session);
+        }
+    }
+}
