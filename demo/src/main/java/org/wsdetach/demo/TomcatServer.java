@@ -115,6 +115,11 @@ public final class TomcatServer implements AutoCloseable {
         return tomcat.getConnector().getLocalPort();
     }
 
+    /** @return Tomcat's connector, for example to stop it alone */
+    public Connector connector() {
+        return tomcat.getConnector();
+    }
+
     /** Stops Tomcat and deletes its working directory. */
     @Override
     public void close() {

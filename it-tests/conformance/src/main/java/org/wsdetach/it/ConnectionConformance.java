@@ -153,6 +153,33 @@ public abstract class ConnectionConformance extends ConformanceBase {
     }
 
     @Test
+    void aProgrammaticEndpointDetachesInBothDirections() throws Exception {
+        try (ServerFixture.RunningServer programmatic = fixture().start(Probe.ProgrammaticConfig.class)) {
+            try (SocketPeer peer = RawPeer.connect(programmatic.uri("/programmatic"), tls())) {
+                DetachedConnection connection = detachOnPeersClose(peer);
+                write(connection, "peer");
+                assertThat(peer.readHex(4)).isEqualTo(ascii("peer"));
+                connection.close();
+            }
+            assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+
+            Probe.handed = new CompletableFuture<>();
+            Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+            try (SocketPeer peer = RawPeer.connect(programmatic.uri("/programmatic"), tls())) {
+                peer.writeHex(text("go"));
+                assertThat(peer.readFrameHex()).isEqualTo("8805" + "03e8" + ascii("bye"));
+                peer.writeHex(CLOSE_1000 + HELLO);
+                DetachedConnection connection = Probe.awaitHanded();
+                assertThat(readText(connection, 5)).isEqualTo("hello");
+                connection.close();
+            }
+            CloseReason closed = Probe.awaitClose();
+            assertThat(closed.getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+            assertThat(closed.getReasonPhrase()).isEqualTo("bye");
+        }
+    }
+
+    @Test
     void aThousandDetachesLeakNoThreadsNorConnections() throws Exception {
         // The witness stays open throughout: Tomcat starts a background thread whenever its open sessions go
         // from none to one, and ends it a second after they go back to none.

@@ -1,16 +1,21 @@
 package org.wsdetach.it;
 
 import jakarta.websocket.CloseReason;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.OnClose;
 import jakarta.websocket.OnMessage;
 import jakarta.websocket.OnOpen;
 import jakarta.websocket.Session;
+import jakarta.websocket.server.ServerApplicationConfig;
 import jakarta.websocket.server.ServerEndpoint;
+import jakarta.websocket.server.ServerEndpointConfig;
 import org.wsdetach.DetachHandler;
 import org.wsdetach.DetachOnPeerClose;
 import org.wsdetach.DetachedConnection;
 import org.wsdetach.demo.RawEcho;
 
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -142,6 +147,43 @@ final class Probe {
         @OnMessage
         public String echo(String text) {
             return text;
+        }
+    }
+
+    /**
+     * A programmatic endpoint, registered by {@link ProgrammaticConfig} at {@code /programmatic}: it records as
+     * {@link ProbeEndpoint} does, and its class declares a handler for the peer's close as
+     * {@link DeclaredEndpoint}'s does.
+     */
+    @DetachOnPeerClose(DeclaredHandler.class)
+    public static class ProgrammaticEndpoint extends Endpoint {
+        @Override
+        public void onOpen(Session session, EndpointConfig config) {
+            session.addMessageHandler(String.class, text -> {
+                try {
+                    Recorder.text(session, text);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+
+        @Override
+        public void onClose(Session session, CloseReason reason) {
+            Recorder.close(session, reason);
+        }
+    }
+
+    /** Registers {@link ProgrammaticEndpoint}, and whatever annotated endpoints the container found. */
+    public static class ProgrammaticConfig implements ServerApplicationConfig {
+        @Override
+        public Set<ServerEndpointConfig> getEndpointConfigs(Set<Class<? extends Endpoint>> endpointClasses) {
+            return Set.of(ServerEndpointConfig.Builder.create(ProgrammaticEndpoint.class, "/programmatic").build());
+        }
+
+        @Override
+        public Set<Class<?>> getAnnotatedEndpointClasses(Set<Class<?>> scanned) {
+            return scanned;
         }
     }
 

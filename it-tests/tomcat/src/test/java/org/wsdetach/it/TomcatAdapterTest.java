@@ -81,6 +81,25 @@ class TomcatAdapterTest extends ConformanceBase {
     }
 
     @Test
+    void stoppingTheConnectorAloneLeavesDetachedConnectionsOpen() throws Exception {
+        // A stopping connector closes the connections in its books; a detached one is the application's.
+        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
+        try (TomcatServer tomcat = TomcatServer.start("127.0.0.1", 0, null, true, Probe.ProbeEndpoint.class);
+             SocketPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + tomcat.port() + "/probe"), null)) {
+            peer.writeHex(text("go"));
+            peer.readFrameHex();
+            peer.writeHex(CLOSE_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            tomcat.connector().stop();
+            write(connection, "x");
+            assertThat(peer.readHex(1)).isEqualTo(Wire.ascii("x"));
+            peer.writeHex(Wire.ascii("y"));
+            assertThat(readText(connection, 1)).isEqualTo("y");
+            connection.close();
+        }
+    }
+
+    @Test
     void withoutTheInitializerADetachIsUnsupportedAndSaysWhatToAdd() throws Exception {
         CompletableFuture<Throwable> refusal = refusalOnGo();
         try (ServerFixture.RunningServer stock = fixture().startStock(Probe.ProbeEndpoint.class);
