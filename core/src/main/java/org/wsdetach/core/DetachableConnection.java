@@ -4,12 +4,14 @@ import jakarta.websocket.CloseReason;
 import jakarta.websocket.CloseReason.CloseCodes;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachHandler;
+import org.wsdetach.DetachOnPeerClose;
 import org.wsdetach.DetachedConnection;
 import org.wsdetach.spi.CloseFrames;
 import org.wsdetach.spi.FrameScanner;
 import org.wsdetach.spi.WebSocketProtocol;
 
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.System.Logger.Level;
 import java.net.ProtocolException;
 import java.net.SocketException;
@@ -150,6 +152,26 @@ public final class DetachableConnection {
             handler = newHandler;
             peerCloseTimeout = timeout;
         }
+    }
+
+    /**
+     * Arms the handler an endpoint class declares with {@link DetachOnPeerClose}, with its timeout: a new
+     * instance of the handler class for this connection.
+     *
+     * @throws IllegalStateException if the handler class has no public no-argument constructor, or it failed
+     */
+    public void detachOnPeerClose(DetachOnPeerClose declared) {
+        Class<? extends DetachHandler> type = declared.value();
+        DetachHandler declaredHandler;
+        try {
+            declaredHandler = type.getConstructor().newInstance();
+        } catch (InvocationTargetException e) {
+            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName() + " failed", e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName()
+                    + " needs a public no-argument constructor", e);
+        }
+        detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()), declaredHandler);
     }
 
     // ---- reading, on the adapter's reading thread ----

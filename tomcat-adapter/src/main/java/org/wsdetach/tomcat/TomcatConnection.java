@@ -11,7 +11,6 @@ import org.apache.tomcat.util.net.SocketEvent;
 import org.apache.tomcat.util.net.SocketWrapperBase;
 import org.apache.tomcat.websocket.Transformation;
 import org.apache.tomcat.websocket.WsSession;
-import org.wsdetach.DetachHandler;
 import org.wsdetach.DetachOnPeerClose;
 import org.wsdetach.core.ContainerConnection;
 import org.wsdetach.core.ContainerWrite;
@@ -21,10 +20,8 @@ import org.wsdetach.core.Transport;
 import org.wsdetach.spi.WebSocketProtocol;
 
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -90,7 +87,7 @@ final class TomcatConnection implements ContainerConnection {
                     + " cannot take effect: " + unsupportedConnector());
             return;
         }
-        core.detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()), newHandler(declared.value()));
+        core.detachOnPeerClose(declared);
     }
 
     /** The session is open: Tomcat has created it, its reader and its remote endpoint, and run {@code @OnOpen}. */
@@ -315,17 +312,6 @@ final class TomcatConnection implements ContainerConnection {
             return Transport.tls(raw, tls.getSslEngine(), TomcatInternals.undecrypted(tls), null, () -> { });
         }
         return Transport.plain(raw, null, () -> { });
-    }
-
-    private static DetachHandler newHandler(Class<? extends DetachHandler> type) {
-        try {
-            return type.getConstructor().newInstance();
-        } catch (InvocationTargetException e) {
-            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName() + " failed", e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName()
-                    + " needs a public no-argument constructor", e);
-        }
     }
 
     @Override

@@ -3,11 +3,8 @@ package org.wsdetach.tyrus;
 import org.glassfish.tyrus.core.monitoring.ApplicationEventListener;
 import org.glassfish.tyrus.core.monitoring.EndpointEventListener;
 import org.glassfish.tyrus.core.monitoring.MessageEventListener;
-import org.wsdetach.DetachHandler;
 import org.wsdetach.DetachOnPeerClose;
 
-import java.lang.reflect.InvocationTargetException;
-import java.time.Duration;
 
 /**
  * Learns which session runs on which {@link TyrusConnection}, through Tyrus' monitoring listener:
@@ -78,17 +75,6 @@ final class SessionTracker implements ApplicationEventListener {
                     "@DetachOnPeerClose of " + endpointClass.getName() + " cannot take effect", e);
             return;
         }
-        connection.core().detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()), newHandler(declared.value()));
-    }
-
-    private static DetachHandler newHandler(Class<? extends DetachHandler> type) {
-        try {
-            return type.getConstructor().newInstance();
-        } catch (InvocationTargetException e) {
-            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName() + " failed", e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName()
-                    + " needs a public no-argument constructor", e);
-        }
+        connection.core().detachOnPeerClose(declared);
     }
 }

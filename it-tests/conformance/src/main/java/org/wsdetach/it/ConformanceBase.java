@@ -2,6 +2,9 @@ package org.wsdetach.it;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
 import javax.net.ssl.SSLSocketFactory;
@@ -101,6 +104,18 @@ public abstract class ConformanceBase {
     static DetachedConnection detachOnPeersClose(SocketPeer peer) throws Exception {
         peer.writeHex(CLOSE_1000);
         assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+        return Probe.awaitHanded();
+    }
+
+    /**
+     * Detaches the way {@code /probe} does when told "go": our close frame 1000 without a reason, the peer's
+     * close frame 1000, then the hand-over.
+     */
+    static DetachedConnection detachedOnGo(SocketPeer peer) throws Exception {
+        Probe.onText = s -> Detach.detach(s, new CloseReason(CloseCodes.NORMAL_CLOSURE, ""), Probe.HAND_TO_TEST);
+        peer.writeHex(Wire.text("go"));
+        assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+        peer.writeHex(CLOSE_1000);
         return Probe.awaitHanded();
     }
 

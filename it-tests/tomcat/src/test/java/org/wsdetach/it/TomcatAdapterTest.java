@@ -46,12 +46,8 @@ class TomcatAdapterTest extends ConformanceBase {
 
     @Test
     void aDetachedConnectionUnwrapsToItsSocketChannel() throws Exception {
-        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
         try (SocketPeer peer = peer("/probe")) {
-            peer.writeHex(text("go"));
-            peer.readFrameHex();
-            peer.writeHex(CLOSE_1000);
-            DetachedConnection connection = Probe.awaitHanded();
+            DetachedConnection connection = detachedOnGo(peer);
             SocketChannel channel = connection.unwrap(SocketChannel.class).orElseThrow();
             assertThat(channel.getRemoteAddress()).isEqualTo(peer.socket().getLocalSocketAddress());
             connection.close();
@@ -62,14 +58,10 @@ class TomcatAdapterTest extends ConformanceBase {
     @Test
     void aDetachedConnectionLeavesTheConnectorsBooks() throws Exception {
         // With room for one connection, a second is accepted only once Tomcat no longer counts the first.
-        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
         try (TomcatServer one = TomcatServer.start("127.0.0.1", 0, null, true, TomcatServer.NIO,
                 Map.of("maxConnections", "1"), Probe.ProbeEndpoint.class);
              SocketPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + one.port() + "/probe"), null)) {
-            peer.writeHex(text("go"));
-            peer.readFrameHex();
-            peer.writeHex(CLOSE_1000);
-            DetachedConnection connection = Probe.awaitHanded();
+            DetachedConnection connection = detachedOnGo(peer);
             try (SocketPeer second = RawPeer.connect(URI.create("ws://127.0.0.1:" + one.port() + "/probe"), null)) {
                 second.writeHex(text("echo:still served"));
                 assertThat(second.readFrameHex()).isEqualTo("8111" + Wire.ascii("echo:still served"));
@@ -83,13 +75,9 @@ class TomcatAdapterTest extends ConformanceBase {
     @Test
     void stoppingTheConnectorAloneLeavesDetachedConnectionsOpen() throws Exception {
         // A stopping connector closes the connections in its books; a detached one is the application's.
-        Probe.onText = s -> Detach.detach(s, BYE, Probe.HAND_TO_TEST);
         try (TomcatServer tomcat = TomcatServer.start("127.0.0.1", 0, null, true, Probe.ProbeEndpoint.class);
              SocketPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + tomcat.port() + "/probe"), null)) {
-            peer.writeHex(text("go"));
-            peer.readFrameHex();
-            peer.writeHex(CLOSE_1000);
-            DetachedConnection connection = Probe.awaitHanded();
+            DetachedConnection connection = detachedOnGo(peer);
             tomcat.connector().stop();
             write(connection, "x");
             assertThat(peer.readHex(1)).isEqualTo(Wire.ascii("x"));

@@ -1,18 +1,13 @@
 package org.wsdetach.it;
 
-import jakarta.websocket.CloseReason;
-import jakarta.websocket.CloseReason.CloseCodes;
 import org.glassfish.tyrus.spi.ServerContainerFactory;
 import org.junit.jupiter.api.Test;
-import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 import org.wsdetach.tyrus.DetachingServerContainerFactory;
 
 import java.nio.channels.SocketChannel;
 import java.util.Map;
-
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.wsdetach.it.Wire.text;
 
 /** What only the Tyrus adapter promises: how Tyrus finds it, and the native objects it exposes. */
 class TyrusAdapterTest extends ConformanceBase {
@@ -31,12 +26,8 @@ class TyrusAdapterTest extends ConformanceBase {
 
     @Test
     void aDetachedConnectionUnwrapsToItsSocketChannelAndGrizzlyConnection() throws Exception {
-        Probe.onText = s -> Detach.detach(s, new CloseReason(CloseCodes.NORMAL_CLOSURE, ""), Probe.HAND_TO_TEST);
         try (SocketPeer peer = peer("/probe")) {
-            peer.writeHex(text("go"));
-            peer.readFrameHex();
-            peer.writeHex(CLOSE_1000);
-            DetachedConnection connection = Probe.awaitHanded();
+            DetachedConnection connection = detachedOnGo(peer);
             SocketChannel channel = connection.unwrap(SocketChannel.class).orElseThrow();
             assertThat(channel.getRemoteAddress()).isEqualTo(peer.socket().getLocalSocketAddress());
             assertThat(connection.getLocalAddress()).isEqualTo(peer.socket().getRemoteSocketAddress());
