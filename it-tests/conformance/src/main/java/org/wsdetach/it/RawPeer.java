@@ -31,6 +31,11 @@ final class RawPeer extends SocketPeer {
 
     /** Connects over TLS ({@code wss}) when {@code tls} is given: frames are then written into TLS records. */
     static RawPeer connect(URI uri, SSLSocketFactory tls) throws IOException {
+        return connect(uri, tls, "");
+    }
+
+    /** As {@link #connect(URI, SSLSocketFactory)}, with {@code headers} ("Name: value\r\n" each) in the request. */
+    static RawPeer connect(URI uri, SSLSocketFactory tls, String headers) throws IOException {
         Socket socket = new Socket();
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(TIMEOUT_MILLIS);
@@ -46,7 +51,8 @@ final class RawPeer extends SocketPeer {
                 + "Upgrade: websocket\r\n"
                 + "Connection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: " + KEY + "\r\n"
-                + "Sec-WebSocket-Version: 13\r\n\r\n";
+                + "Sec-WebSocket-Version: 13\r\n"
+                + headers + "\r\n";
         socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
         ByteArrayOutputStream response = new ByteArrayOutputStream();
         InputStream in = socket.getInputStream();
