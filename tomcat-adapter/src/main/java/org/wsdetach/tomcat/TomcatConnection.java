@@ -177,38 +177,49 @@ final class TomcatConnection implements ContainerConnection {
             // Stop, timeout, disconnect, error: the connection is going, and no detach can finish any more.
             core.onTransportClosed("Tomcat's " + event + " event", null);
         }
-        if (!coreReads && !(event == SocketEvent.OPEN_READ && detachingBetweenFrames())) {
-            try {
-                SocketState state = handler.dispatchToTomcat(event);
-                if (state == SocketState.SUSPENDED && core.detachStarted()) {
-                    // Suspended by closeSession: between frames the rest is the core's; inside one, Tomcat
-                    // reads on to its end, where the gate takes the stream.
-                    if (!detachingBetweenFrames()) {
-                        session.resume();
-                        return state;
-                    }
-                    throw FrameGate.TakeOver.INSTANCE;
-                }
-                if (state == SocketState.CLOSED) {
-                    // Tomcat failed the connection: end of stream, a read error, a frame it would not take.
-                    core.onTransportClosed("closed by Tomcat", null);
-                }
-                if (event != SocketEvent.OPEN_READ || state != SocketState.UPGRADED || !aLoneFrameStartIsTaken()) {
-                    return state;
-                }
-            } catch (FrameGate.TakeOver takeOver) {
-                // The gate has recorded where.
+        if (coreReads) {
+            if (event == SocketEvent.OPEN_READ) {
+                return readForCore();
             }
-            coreReads = true;
-            input.position(takeOverAt);
-            core.onInbound(input);
-            return readForCore();
+            // Tomcat completes its non-blocking writes, ours among them, on write events.
+            return io ? handler.dispatchToTomcat(event) : SocketState.CLOSED;
         }
-        if (event == SocketEvent.OPEN_READ) {
-            return readForCore();
+        if (event == SocketEvent.OPEN_READ && detachingBetweenFrames()) {
+            return takeOver();
         }
-        // Tomcat completes its non-blocking writes, ours among them, on write events.
-        return io ? handler.dispatchToTomcat(event) : SocketState.CLOSED;
+        SocketState state;
+        try {
+            state = handler.dispatchToTomcat(event);
+        } catch (FrameGate.TakeOver takeOver) {
+            // The gate has recorded where.
+            return takeOver();
+        }
+        if (state == SocketState.CLOSED) {
+            // Tomcat failed the connection: end of stream, a read error, a frame it would not take.
+            core.onTransportClosed("closed by Tomcat", null);
+            return state;
+        }
+        if (event != SocketEvent.OPEN_READ) {
+            return state;
+        }
+        if (state == SocketState.SUSPENDED && core.detachStarted()) {
+            // Suspended by closeSession: between frames the rest is the core's; inside one, Tomcat reads on
+            // to its end, where the gate takes the stream.
+            if (detachingBetweenFrames()) {
+                return takeOver();
+            }
+            session.resume();
+            return state;
+        }
+        return state == SocketState.UPGRADED && aLoneFrameStartIsTaken() ? takeOver() : state;
+    }
+
+    /** From now on the core reads: first what Tomcat read and did not parse, from {@link #takeOverAt}. */
+    private SocketState takeOver() {
+        coreReads = true;
+        input.position(takeOverAt);
+        core.onInbound(input);
+        return readForCore();
     }
 
     private SocketState readForCore() {
