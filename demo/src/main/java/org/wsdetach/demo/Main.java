@@ -9,33 +9,37 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The demo's command line: without arguments a self-test of both detach modes;
+ * The demo's command line: without a command a self-test of both detach modes;
  * {@code server --port P [--host H]} serves {@code ws://H:P/echo} until killed;
- * {@code client URI --mode M --bytes N} checks a server's side of the protocol.
+ * {@code client URI --mode M --bytes N} checks a server's side of the protocol. The self-test and the server
+ * run on Tyrus unless {@code --container tomcat} says embedded Tomcat.
  */
 public final class Main {
 
     private static final String USAGE = """
-            usage: java -jar wsdetach-demo.jar
-                     runs the self-test: both detach modes against a local server
-                   java -jar wsdetach-demo.jar server --port P [--host H] [--tls [--cert FILE]]
+            usage: java -jar wsdetach-demo.jar [--container tyrus|tomcat]
+                     runs the self-test: both detach modes against a local server on that container
+                   java -jar wsdetach-demo.jar server --port P [--host H] [--container tyrus|tomcat]
+                                              [--tls [--cert FILE]]
                      serves ws://H:P/echo until killed (H: 127.0.0.1 unless given; P 0: any free port);
                      with --tls, wss:// with a new self-signed key whose certificate goes to FILE
                      (default wsdetach-demo.crt)
                    java -jar wsdetach-demo.jar client ws[s]://HOST:PORT/echo --mode server-detach|client-detach
                                               --bytes N [--trust FILE]
                      detaches one connection to that server, checks its echo of N raw bytes, prints OK or FAIL;
-                     wss:// needs --trust with the server's certificate""";
+                     wss:// needs --trust with the server's certificate
+                 --container: tyrus (Eclipse Tyrus on Grizzly, the default) or tomcat (embedded Apache Tomcat,
+                              NIO connector)""";
 
     private Main() {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        if (args.length == 0) {
-            System.exit(SelfTest.run(System.out));
-        }
-        String[] options = Arrays.copyOfRange(args, 1, args.length);
         try {
+            if (args.length == 0 || args[0].startsWith("--")) {
+                System.exit(SelfTest.run(System.out, SelfTestOptions.parse(args).container()));
+            }
+            String[] options = Arrays.copyOfRange(args, 1, args.length);
             switch (args[0]) {
                 case "server" -> serve(ServerOptions.parse(options));
                 case "client" -> System.exit(check(ClientOptions.parse(options)));
@@ -52,7 +56,7 @@ public final class Main {
         DemoServer server;
         try {
             SSLContext tls = options.certificate() == null ? null : DemoTls.selfSigned(options.certificate());
-            server = DemoServer.start(options.host(), options.port(), tls);
+            server = DemoServer.start(options.container(), options.host(), options.port(), tls);
         } catch (Exception e) {
             System.err.println("cannot start the server: " + e);
             System.exit(1);
@@ -138,10 +142,37 @@ public final class Main {
         }
     }
 
+    /** The self-test's only option, {@code --container}. */
+    private record SelfTestOptions(DemoServer.Container container) {
+
+        static SelfTestOptions parse(String[] args) throws UsageException {
+            DemoServer.Container container = DemoServer.Container.TYRUS;
+            for (int i = 0; i < args.length; i += 2) {
+                if (i + 1 == args.length) {
+                    throw new UsageException("missing value after " + args[i]);
+                }
+                if (!args[i].equals("--container")) {
+                    throw new UsageException("unknown option: " + args[i]);
+                }
+                container = parseContainer(args[i + 1]);
+            }
+            return new SelfTestOptions(container);
+        }
+    }
+
+    private static DemoServer.Container parseContainer(String value) throws UsageException {
+        try {
+            return DemoServer.Container.of(value);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--container is tyrus or tomcat, not " + value);
+        }
+    }
+
     /** @param certificate where to write the certificate of a wss server; null for plain ws */
-    private record ServerOptions(String host, int port, Path certificate) {
+    private record ServerOptions(DemoServer.Container container, String host, int port, Path certificate) {
 
         static ServerOptions parse(String[] args) throws UsageException {
+            DemoServer.Container container = DemoServer.Container.TYRUS;
             String host = "127.0.0.1";
             Integer port = null;
             boolean tls = false;
@@ -156,6 +187,7 @@ public final class Main {
                     throw new UsageException("missing value after " + args[i]);
                 }
                 switch (args[i]) {
+                    case "--container" -> container = parseContainer(args[i + 1]);
                     case "--host" -> host = args[i + 1];
                     case "--port" -> port = parsePort(args[i + 1]);
                     case "--cert" -> certificate = Path.of(args[i + 1]);
@@ -165,7 +197,7 @@ public final class Main {
             if (port == null) {
                 throw new UsageException("missing --port");
             }
-            return new ServerOptions(host, port, tls ? certificate : null);
+            return new ServerOptions(container, host, port, tls ? certificate : null);
         }
 
         private static int parsePort(String value) throws UsageException {

@@ -2,6 +2,7 @@ package org.wsdetach.demo;
 
 import org.wsdetach.demo.DemoClient.Mode;
 import org.wsdetach.demo.DemoClient.Result;
+import org.wsdetach.demo.DemoServer.Container;
 
 import java.io.PrintStream;
 import java.net.ProtocolException;
@@ -11,8 +12,9 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The command without arguments: starts a server on the loopback interface and, for each detach mode,
- * streams a large echo for the throughput and runs short detaches for the latency.
+ * The command without arguments (or with only {@code --container}): starts a server on the loopback interface,
+ * on Tyrus or on Tomcat, and, for each detach mode, streams a large echo for the throughput and runs short
+ * detaches for the latency.
  */
 final class SelfTest {
 
@@ -26,10 +28,11 @@ final class SelfTest {
     }
 
     /** @return the exit status: 0 if every check passed, 1 otherwise */
-    static int run(PrintStream out) {
-        try (DemoServer server = step("starting the server", () -> DemoServer.start("127.0.0.1", 0))) {
+    static int run(PrintStream out, Container container) {
+        try (DemoServer server = step("starting the server on " + container,
+                () -> DemoServer.start(container, "127.0.0.1", 0, null))) {
             URI uri = server.uri();
-            out.println("wsdetach self-test against " + uri);
+            out.println("wsdetach self-test on " + container + " against " + uri);
             // The first runs pay for class loading and the JIT: measure the second round only.
             for (Mode mode : Mode.values()) {
                 measure(uri, mode);

@@ -68,6 +68,7 @@ public final class TomcatServer implements AutoCloseable {
     public static TomcatServer start(String host, int port, SSLContext tls, boolean detach, String protocol,
                                      Map<String, String> connectorProperties, Class<?>... endpoints)
             throws LifecycleException, IOException {
+        keepCatalinaHome();
         Path baseDirectory = Files.createTempDirectory("wsdetach-tomcat");
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(baseDirectory.toString());
@@ -97,6 +98,20 @@ public final class TomcatServer implements AutoCloseable {
             throw e;
         }
         return server;
+    }
+
+    /**
+     * Gives the JVM a {@code catalina.home} that outlives every server, unless it has one. Otherwise the first
+     * embedded Tomcat makes its base directory the JVM's {@code catalina.home} for good, and every later one,
+     * finding that directory deleted by {@link #close()}, creates it again, empty, and leaves it behind.
+     */
+    private static synchronized void keepCatalinaHome() throws IOException {
+        if (System.getProperty("catalina.home") == null) {
+            Path home = Files.createTempDirectory("wsdetach-tomcat-home");
+            // Tomcat writes nothing there: empty, it goes when the JVM exits.
+            home.toFile().deleteOnExit();
+            System.setProperty("catalina.home", home.toString());
+        }
     }
 
     private static void secure(Connector connector, SSLContext tls) {
