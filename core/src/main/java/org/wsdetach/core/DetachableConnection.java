@@ -81,6 +81,8 @@ public final class DetachableConnection {
     private boolean zeroDeadline;
 
     private volatile Thread reader;
+    /** Whether the current read gave the container bytes; used by the reading thread only. */
+    private boolean delivered;
 
     private DetachableConnection(ContainerConnection container, boolean client, DetachThreads threads) {
         this.container = Objects.requireNonNull(container, "container");
@@ -182,21 +184,39 @@ public final class DetachableConnection {
      * adapter must not call it again for the same connection before it returns, and must copy nothing.
      */
     public void onInbound(ByteBuffer data) {
+        inbound(data, false);
+    }
+
+    /**
+     * As {@link #onInbound}, for a container that pulls its bytes one read at a time (Jetty): it stops as soon
+     * as it has passed the container a frame, or part of one, leaving the bytes after it in {@code data} for
+     * the next call, so that a detach asked for while that frame is handled finds the frames behind it
+     * unparsed.
+     *
+     * @return whether the container was given bytes
+     */
+    public boolean onInboundFrame(ByteBuffer data) {
+        return inbound(data, true);
+    }
+
+    private boolean inbound(ByteBuffer data, boolean oneFrame) {
         Thread outer = reader;
         reader = Thread.currentThread();
+        delivered = false;
         try {
             int end = data.limit();
             int position = data.position();
-            while (position < end) {
+            while (position < end && !(oneFrame && delivered)) {
                 position = step(data, position, end);
             }
-            data.position(end);
+            data.position(position);
         } finally {
             reader = outer;
         }
         if (outer == null) {
             checkZeroDeadline();
         }
+        return delivered;
     }
 
     /**
@@ -215,6 +235,20 @@ public final class DetachableConnection {
                 checkZeroDeadline();
             }
         }
+    }
+
+    /**
+     * As {@link #reading}, for a container whose read events the adapter sees only begin and end (Jetty): from
+     * now on this thread is the reading thread, until {@link #readEventEnds()}.
+     */
+    public void readEventBegins() {
+        reader = Thread.currentThread();
+    }
+
+    /** The read event {@link #readEventBegins()} began is over; see {@link #reading}. */
+    public void readEventEnds() {
+        reader = null;
+        checkZeroDeadline();
     }
 
     private void checkZeroDeadline() {
@@ -325,6 +359,7 @@ public final class DetachableConnection {
         data.limit(to).position(from);
         container.deliver(data);
         data.limit(limit);
+        delivered = true;
     }
 
     private int awaitPeerClose(ByteBuffer data, int from, int end) {

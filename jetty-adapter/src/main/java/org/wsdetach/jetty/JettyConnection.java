@@ -1,0 +1,458 @@
+package org.wsdetach.jetty;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.SelectableChannelEndPoint;
+import org.eclipse.jetty.io.ssl.SslConnection;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.wsdetach.DetachOnPeerClose;
+import org.wsdetach.core.ContainerConnection;
+import org.wsdetach.core.ContainerWrite;
+import org.wsdetach.core.DetachThreads;
+import org.wsdetach.core.DetachableConnection;
+import org.wsdetach.core.Transport;
+import org.wsdetach.spi.CloseFrames;
+import org.wsdetach.spi.FrameScanner;
+import org.wsdetach.spi.WebSocketProtocol;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadPendingException;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * One WebSocket connection of Jetty's, seen from below Jetty's {@code WebSocketConnection}: the Jetty glue of
+ * a {@link DetachableConnection}. Jetty pulls its bytes through {@link JettyEndPoint#fill}; each pull reads
+ * the network, if need be, and gives Jetty at most one frame through the core, so that a detach asked for
+ * while Jetty handles a frame finds the frames behind it unparsed. Jetty's writes pass through the core too;
+ * our close frames go out on the real end point once Jetty has flushed what it queued.
+ *
+ * <p>Jetty runs {@code @OnClose} and forgets a session only once it has seen both close frames. A detach
+ * therefore closes Jetty's session its own way ({@link CoreSession#close}, whose close frame is swallowed),
+ * then gives Jetty, as its next bytes, a close frame from the peer with the same reason: Jetty answers it
+ * (swallowed too), runs {@code @OnClose} and lets go of the connection, while the core reads the real peer's
+ * close frame.
+ */
+final class JettyConnection implements ContainerConnection {
+
+    /** At least a TLS record's plaintext, so that Jetty's TLS layer decrypts into it directly. */
+    private static final int READ_BUFFER_BYTES = 32 * 1024;
+
+    private final EndPoint real;
+    private final CoreSession session;
+    private final Executor executor;
+    private final DetachableConnection core;
+    private final JettyEndPoint endPoint;
+    /** Whether the real end point is a TCP one, directly or under TLS: the only kind the core takes over. */
+    private final boolean detachable;
+
+    // Used by Jetty's reading thread only.
+    /** Network bytes read and not yet given to the core, between position and limit. */
+    private final ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES).limit(0);
+    /** Jetty's buffer being filled, while the core delivers into it. */
+    private ByteBuffer target;
+    private boolean stopReading;
+    /** Written by the reader; read under this connection's monitor by {@link #fillInterested}. */
+    private volatile boolean readsStoppedReported;
+    private boolean syntheticCloseGiven;
+    private boolean sessionClosedReported;
+    private boolean inReadEvent;
+
+    // Written by any thread.
+    /** The close frame Jetty is to read as the peer's; null once given, or if there is none. */
+    private volatile ByteBuffer syntheticClose;
+    // Guarded by this.
+    /** Jetty's read callback, waiting for network bytes or for the synthetic close frame. */
+    private Callback heldFill;
+    /** Whether {@link #networkReadable} is registered with the real end point. */
+    private boolean realFillInterest;
+    private final FrameScanner outbound = new FrameScanner(false);
+    /** Set once our close frame has been handed to the real end point: Jetty's frames are refused after it. */
+    private volatile boolean ourCloseQueued;
+    private volatile boolean jettyCloseSwallowed;
+    private final AtomicReference<PendingClose> pendingClose = new AtomicReference<>();
+    private volatile CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
+
+    JettyConnection(EndPoint real, CoreSession session, Executor executor, DetachThreads threads,
+                    DetachOnPeerClose declared) {
+        this.real = real;
+        this.session = session;
+        this.executor = executor;
+        this.core = DetachableConnection.forServer(this, threads);
+        this.endPoint = new JettyEndPoint(real, this);
+        this.detachable = networkEndPoint(real) != null;
+        outbound.checkMasking(false);
+        if (declared != null && detachable) {
+            core.detachOnPeerClose(declared);
+        }
+    }
+
+    JettyEndPoint endPoint() {
+        return endPoint;
+    }
+
+    /**
+     * The core of this connection.
+     *
+     * @throws UnsupportedOperationException if its transport cannot be taken over (WebSocket over HTTP/2)
+     */
+    DetachableConnection detachable(String sessionId) {
+        if (!detachable) {
+            throw new UnsupportedOperationException("session " + sessionId + " cannot be detached: it runs over "
+                    + real.getClass().getName() + ", not a TCP connection of its own (WebSocket over HTTP/2,"
+                    + " RFC 8441, shares one)");
+        }
+        return core;
+    }
+
+    /** The TCP end point under {@code endPoint}, directly or under Jetty's TLS; null if there is none. */
+    private static SelectableChannelEndPoint networkEndPoint(EndPoint endPoint) {
+        EndPoint network = endPoint instanceof SslConnection.SslEndPoint
+                ? ((SslConnection.SslEndPoint) endPoint).getSslConnection().getEndPoint() : endPoint;
+        return network instanceof SelectableChannelEndPoint
+                && ((SelectableChannelEndPoint) network).getChannel() instanceof SocketChannel
+                ? (SelectableChannelEndPoint) network : null;
+    }
+
+    boolean jettyOwns() {
+        return !core.detachStarted();
+    }
+
+    // ---- Jetty's reads ----
+
+    /**
+     * Jetty's fill: at most one frame from the core, or the synthetic close frame. A run of fills that ends in
+     * 0, end of stream or a failure is one read event of the core's (a zero-timeout detach asked for in
+     * {@code @OnMessage} looks at what Jetty read in it).
+     */
+    int fill(ByteBuffer buffer) throws IOException {
+        if (!inReadEvent) {
+            inReadEvent = true;
+            core.readEventBegins();
+        }
+        int filled;
+        try {
+            filled = fillOnce(buffer);
+        } catch (IOException | RuntimeException e) {
+            endReadEvent();
+            throw e;
+        }
+        if (filled <= 0) {
+            endReadEvent();
+        }
+        return filled;
+    }
+
+    private void endReadEvent() {
+        inReadEvent = false;
+        core.readEventEnds();
+    }
+
+    private int fillOnce(ByteBuffer buffer) throws IOException {
+        if (syntheticCloseGiven && !sessionClosedReported) {
+            // Jetty reads again once it has handled the close frame it was given: @OnClose has run.
+            sessionClosedReported = true;
+            core.sessionClosed();
+        }
+        int before = buffer.limit();
+        while (true) {
+            ByteBuffer close = syntheticClose;
+            if (close != null) {
+                syntheticClose = null;
+                syntheticCloseGiven = true;
+                append(buffer, close);
+                return buffer.limit() - before;
+            }
+            if (in.hasRemaining()) {
+                giveCoreOneStep(buffer);
+                if (buffer.limit() > before) {
+                    return buffer.limit() - before;
+                }
+                continue;
+            }
+            if (stopReading) {
+                reportReadsStopped();
+                return 0;
+            }
+            int n;
+            in.position(0).limit(0);
+            try {
+                n = real.fill(in);
+            } catch (IOException e) {
+                core.onTransportClosed(e.toString(), e);
+                throw e;
+            }
+            if (n < 0) {
+                core.onTransportClosed("end of stream", null);
+                return -1;
+            }
+            if (n == 0) {
+                return 0;
+            }
+        }
+    }
+
+    private void giveCoreOneStep(ByteBuffer buffer) {
+        int limit = in.limit();
+        in.limit(Math.min(limit, in.position() + buffer.capacity() - buffer.limit()));
+        target = buffer;
+        try {
+            core.onInboundFrame(in);
+        } finally {
+            target = null;
+            in.limit(limit);
+        }
+    }
+
+    private void reportReadsStopped() {
+        if (readsStoppedReported) {
+            return;
+        }
+        readsStoppedReported = true;
+        if (real instanceof SslConnection.SslEndPoint) {
+            // Plaintext Jetty's TLS layer decrypted and had not handed out yet.
+            ByteBuffer decrypted = JettyInternals.decryptedInput(((SslConnection.SslEndPoint) real).getSslConnection());
+            if (decrypted.hasRemaining()) {
+                core.onInbound(decrypted);
+            }
+        }
+        core.readsStopped();
+    }
+
+    private static void append(ByteBuffer buffer, ByteBuffer bytes) {
+        int position = buffer.position();
+        int limit = buffer.limit();
+        buffer.limit(limit + bytes.remaining()).position(limit);
+        buffer.put(bytes);
+        buffer.position(position);
+    }
+
+    /**
+     * Jetty wants to be told when it can fill again. Its callback is kept here, and our own one registered with
+     * the real end point, so that the callback can also be run without network bytes: to give Jetty the
+     * synthetic close frame. Once reads have stopped it is kept for good.
+     */
+    synchronized void fillInterested(Callback callback) throws ReadPendingException {
+        if (heldFill != null) {
+            throw new ReadPendingException();
+        }
+        heldFill = callback;
+        if (syntheticClose != null) {
+            wakeJettyLocked();
+        } else if (!readsStoppedReported && !realFillInterest) {
+            realFillInterest = true;
+            real.fillInterested(networkReadable);
+        }
+    }
+
+    synchronized boolean tryFillInterested(Callback callback) {
+        if (heldFill != null) {
+            return false;
+        }
+        fillInterested(callback);
+        return true;
+    }
+
+    synchronized boolean isFillInterested() {
+        return heldFill != null;
+    }
+
+    private synchronized void wakeJetty() {
+        wakeJettyLocked();
+    }
+
+    private void wakeJettyLocked() {
+        Callback held = heldFill;
+        heldFill = null;
+        if (held != null) {
+            executor.execute(held::succeeded);
+        }
+    }
+
+    /** Registered with the real end point on Jetty's behalf. */
+    private final Callback networkReadable = new Callback() {
+        @Override
+        public void succeeded() {
+            Callback held;
+            synchronized (JettyConnection.this) {
+                realFillInterest = false;
+                held = heldFill;
+                heldFill = null;
+            }
+            if (held != null) {
+                held.succeeded();
+            }
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            Callback held;
+            synchronized (JettyConnection.this) {
+                realFillInterest = false;
+                held = heldFill;
+                heldFill = null;
+            }
+            if (held != null) {
+                held.failed(cause);
+            }
+        }
+    };
+
+    // ---- Jetty's writes ----
+
+    void write(Callback callback, ByteBuffer... buffers) {
+        boolean close = containsCloseFrame(buffers);
+        if (!close && !ourCloseQueued && core.detachStarted()) {
+            // Frames Jetty queued before the detach, flushed now, go out before our close frame.
+            real.write(callback, buffers);
+            return;
+        }
+        ContainerWrite verdict = core.onContainerQueues(close);
+        switch (verdict) {
+            case WRITTEN -> real.write(callback, buffers);
+            case SWALLOWED -> {
+                // Everything Jetty queued before its close frame is written: our close frame goes out now.
+                jettyCloseSwallowed = true;
+                writeOurClose(callback);
+            }
+            default -> callback.failed(new IOException("the session has been detached"));
+        }
+    }
+
+    private boolean containsCloseFrame(ByteBuffer[] buffers) {
+        boolean close = false;
+        synchronized (outbound) {
+            for (ByteBuffer buffer : buffers) {
+                int position = buffer.position();
+                int end = buffer.limit();
+                while (position < end) {
+                    position = outbound.scan(buffer, position, end);
+                    if (outbound.error() != null) {
+                        return close;
+                    }
+                    if (outbound.frameComplete() && outbound.opcode() == WebSocketProtocol.OPCODE_CLOSE) {
+                        close = true;
+                    }
+                }
+            }
+        }
+        return close;
+    }
+
+    void shutdownOutput() {
+        // Jetty shuts output down right after its close frame; a detach keeps the connection open.
+        if (jettyOwns()) {
+            real.shutdownOutput();
+        }
+    }
+
+    void close(Throwable cause) {
+        if (core.onContainerReleases()) {
+            real.close(cause);
+        }
+    }
+
+    void setIdleTimeout(long idleTimeout) {
+        if (jettyOwns()) {
+            real.setIdleTimeout(idleTimeout);
+        }
+    }
+
+    // ---- ContainerConnection ----
+
+    @Override
+    public void deliver(ByteBuffer bytes) {
+        append(target, bytes);
+    }
+
+    @Override
+    public void write(ByteBuffer frame, Consumer<Throwable> done) {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        lastWrite = written;
+        pendingClose.set(new PendingClose(frame, Callback.from(() -> {
+            written.complete(null);
+            done.accept(null);
+        }, failure -> {
+            written.complete(null);
+            done.accept(failure);
+        })));
+        // Behind every frame Jetty queued before the detach. If Jetty's output is closed already (its own close
+        // frame, queued meanwhile, is still to be swallowed), ours goes out in its place.
+        session.flush(Callback.from(() -> writeOurClose(null), failure -> {
+            if (jettyCloseSwallowed) {
+                writeOurClose(null);
+            }
+        }));
+    }
+
+    /** Writes our close frame if one is pending, then completes {@code after} (a swallowed write of Jetty's). */
+    private void writeOurClose(Callback after) {
+        PendingClose close = pendingClose.getAndSet(null);
+        if (close == null) {
+            if (after != null) {
+                after.succeeded();
+            }
+            return;
+        }
+        ourCloseQueued = true;
+        real.write(Callback.from(() -> {
+            close.written.succeeded();
+            if (after != null) {
+                after.succeeded();
+            }
+        }, failure -> {
+            close.written.failed(failure);
+            if (after != null) {
+                after.failed(failure);
+            }
+        }), close.frame);
+    }
+
+    private record PendingClose(ByteBuffer frame, Callback written) {
+    }
+
+    @Override
+    public void stopReading() {
+        stopReading = true;
+    }
+
+    @Override
+    public void closeSession(CloseReason reason) {
+        if (reason.getCloseCode() == CloseCodes.CLOSED_ABNORMALLY) {
+            // A failed detach: closing the transport makes Jetty close the session abnormally.
+            return;
+        }
+        syntheticClose = CloseFrames.clientFrame(reason, 0);
+        session.close(reason.getCloseCode().getCode(), reason.getReasonPhrase(), Callback.NOOP);
+        wakeJetty();
+    }
+
+    @Override
+    public void closeTransport() {
+        lastWrite.whenComplete((ignored, error) -> real.close());
+    }
+
+    @Override
+    public Transport release() {
+        SelectableChannelEndPoint network = networkEndPoint(real);
+        // The detached connection is the application's: no timeout of Jetty's may close it.
+        network.setIdleTimeout(0);
+        SocketChannel channel = (SocketChannel) network.getChannel();
+        if (real instanceof SslConnection.SslEndPoint) {
+            SslConnection tls = ((SslConnection.SslEndPoint) real).getSslConnection();
+            return Transport.tls(channel, tls.getSSLEngine(), JettyInternals.encryptedInput(tls), real, network::close);
+        }
+        return Transport.plain(channel, real, network::close);
+    }
+
+    @Override
+    public String toString() {
+        return "Jetty connection " + real.getRemoteSocketAddress();
+    }
+}
