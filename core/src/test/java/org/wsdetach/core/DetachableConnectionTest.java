@@ -185,6 +185,128 @@ class DetachableConnectionTest {
         assertThat(container.transportClosed).isTrue();
     }
 
+    // ---- for containers that parse their own frames (Tomcat) ----
+
+    @Test
+    void atAFrameStartTheContainerKeepsItsFramesUntilADetach() {
+        assertThat(connection.onFrameStart((byte) 0x81)).isTrue();
+        assertThat(connection.detachStarted()).isFalse();
+        connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        assertThat(connection.detachStarted()).isTrue();
+        assertThat(connection.onFrameStart((byte) 0x81)).as("the core reads from the next frame on").isFalse();
+    }
+
+    @Test
+    void aCloseFrameStartWithoutHandlerStaysTheContainersAndEndsItsChanceToDetach() {
+        assertThat(connection.onFrameStart((byte) 0x88)).isTrue();
+        assertThatThrownBy(() -> connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("the session is closing: the peer's close frame has arrived");
+    }
+
+    @Test
+    void aCloseFrameStartWithAHandlerArmedIsTakenAndStartsTheDeadline() throws Exception {
+        connection.detachOnPeerClose(Duration.ofMillis(200), handed::complete);
+        assertThat(connection.onFrameStart((byte) 0x88)).isFalse();
+        assertThat(connection.detachStarted()).isTrue();
+        assertThat(container.transportClosedFuture.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(handed).isNotDone();
+    }
+
+    @Test
+    void framesAContainerQueuesAreJudgedByTheState() {
+        assertThat(connection.onContainerQueues(false)).isEqualTo(ContainerWrite.WRITTEN);
+        connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        assertThat(connection.onContainerQueues(true)).isEqualTo(ContainerWrite.SWALLOWED);
+        assertThat(connection.onContainerQueues(false)).isEqualTo(ContainerWrite.REFUSED);
+    }
+
+    @Test
+    void aZeroTimeoutDetachInAReadEventOfTheContainersSucceedsIfTheCloseFrameCameInIt() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.reading(() -> {
+            CompletableFuture<DetachedConnection> asked = connection.detach(BYE, Duration.ZERO, handed::complete);
+            read(CLOSE_1000);
+            return asked;
+        });
+        container.completeStops();
+        assertThat(future.get(10, TimeUnit.SECONDS)).isSameAs(handed.get());
+    }
+
+    @Test
+    void aZeroTimeoutDetachFailsWhenTheReadEventEndsWithoutTheCloseFrame() {
+        connection.readEventBegins();
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Duration.ZERO, handed::complete);
+        assertThat(future).isNotDone();
+        connection.readEventEnds();
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(TimeoutException.class)
+                .hasMessageEndingWith("the peer's close frame had not arrived (zero timeout)");
+    }
+
+    // ---- for containers that pull their bytes (Jetty) ----
+
+    @Test
+    void aPullingContainerGetsOneFrameAtATimeAndTheRestStaysForTheNextPull() {
+        ByteBuffer bytes = bytes(TEXT_HI + TEXT_HI);
+        assertThat(connection.onInboundFrame(bytes)).isTrue();
+        assertThat(container.delivered).containsExactly(TEXT_HI);
+        assertThat(bytes.remaining()).isEqualTo(TEXT_HI.length() / 2);
+        assertThat(connection.onInboundFrame(bytes)).isTrue();
+        assertThat(container.delivered).containsExactly(TEXT_HI, TEXT_HI);
+        assertThat(bytes.hasRemaining()).isFalse();
+    }
+
+    @Test
+    void aDetachBetweenTwoPullsLeavesTheNextFrameToTheCore() throws Exception {
+        ByteBuffer bytes = bytes(TEXT_HI + CLOSE_1000 + "6869");
+        assertThat(connection.onInboundFrame(bytes)).isTrue();
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        assertThat(connection.onInboundFrame(bytes)).as("the close frame is the core's").isFalse();
+        assertThat(bytes.hasRemaining()).isFalse();
+        container.completeStops();
+        DetachedConnection detached = future.get(10, TimeUnit.SECONDS);
+        ByteBuffer rest = ByteBuffer.allocate(2);
+        assertThat(detached.read(rest).get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(HEX.formatHex(rest.array())).isEqualTo("6869");
+        assertThat(container.delivered).containsExactly(TEXT_HI);
+        detached.close();
+    }
+
+    @Test
+    void theDeclaredHandlerIsMadeFromItsClassAndArmedWithItsTimeout() throws Exception {
+        @org.wsdetach.DetachOnPeerClose(value = RecordingHandler.class, timeoutMillis = 200)
+        final class Declaring {
+        }
+        connection.detachOnPeerClose(Declaring.class.getAnnotation(org.wsdetach.DetachOnPeerClose.class));
+        read("88");
+        assertThat(container.transportClosedFuture.get(10, TimeUnit.SECONDS)).as("the declared timeout").isTrue();
+    }
+
+    @Test
+    void aDeclaredHandlerWithoutAPublicNoArgumentConstructorIsRejected() {
+        @org.wsdetach.DetachOnPeerClose(NoDefaultConstructor.class)
+        final class Declaring {
+        }
+        assertThatThrownBy(() -> connection.detachOnPeerClose(Declaring.class.getAnnotation(org.wsdetach.DetachOnPeerClose.class)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("@DetachOnPeerClose handler " + NoDefaultConstructor.class.getName()
+                        + " needs a public no-argument constructor");
+    }
+
+    public static final class RecordingHandler implements org.wsdetach.DetachHandler {
+        @Override
+        public void onDetached(DetachedConnection detached) {
+        }
+    }
+
+    public static final class NoDefaultConstructor implements org.wsdetach.DetachHandler {
+        public NoDefaultConstructor(String unused) {
+        }
+
+        @Override
+        public void onDetached(DetachedConnection detached) {
+        }
+    }
+
     private void read(String hex) {
         connection.onInbound(bytes(hex));
     }

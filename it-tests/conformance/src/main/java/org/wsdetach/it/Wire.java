@@ -74,4 +74,16 @@ final class Wire {
     static String ascii(String text) {
         return hexOf(text.getBytes(StandardCharsets.UTF_8));
     }
+
+    /** A text frame as permessage-deflate compresses it (RFC 7692 section 7.2.1), RSV1 set, as the suites write frames. */
+    static String compressedText(String text) {
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION, true);
+        deflater.setInput(text.getBytes(StandardCharsets.UTF_8));
+        byte[] buffer = new byte[64];
+        int length = deflater.deflate(buffer, 0, buffer.length, java.util.zip.Deflater.SYNC_FLUSH);
+        deflater.end();
+        // Without the 00 00 ff ff that ends every flush.
+        byte[] payload = java.util.Arrays.copyOf(buffer, length - 4);
+        return String.format("[c1%02x%s]", payload.length, hexOf(payload));
+    }
 }

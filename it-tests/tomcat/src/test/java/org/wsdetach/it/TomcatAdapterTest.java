@@ -13,8 +13,6 @@ import org.wsdetach.demo.TomcatServer;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.zip.Deflater;
 import java.nio.channels.SocketChannel;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -65,26 +63,14 @@ class TomcatAdapterTest extends ConformanceBase {
         try (RawPeer peer = RawPeer.connect(server.uri("/probe"), null, "Sec-WebSocket-Extensions: permessage-deflate\r\n")) {
             assertThat(new String(peer.handshakeResponse(), StandardCharsets.US_ASCII))
                     .containsIgnoringCase("Sec-WebSocket-Extensions: permessage-deflate");
-            peer.writeHex(compressedText("go"));
+            peer.writeHex(Wire.compressedText("go"));
             assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
             // Written before the peer saw our close: read and dropped by the close-wait.
-            peer.writeHex(compressedText("late") + CLOSE_1000 + HELLO);
+            peer.writeHex(Wire.compressedText("late") + CLOSE_1000 + HELLO);
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(readText(connection, 5)).isEqualTo("hello");
             connection.close();
         }
-    }
-
-    /** A text frame compressed as permessage-deflate has it (RFC 7692 section 7.2.1). */
-    private static String compressedText(String text) {
-        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
-        deflater.setInput(text.getBytes(StandardCharsets.UTF_8));
-        byte[] buffer = new byte[64];
-        int length = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
-        deflater.end();
-        // Without the 00 00 ff ff that ends every flush.
-        byte[] payload = Arrays.copyOf(buffer, length - 4);
-        return String.format("[c1%02x%s]", payload.length, Wire.hexOf(payload));
     }
 
     @Test
