@@ -279,12 +279,7 @@ final class JettyConnection implements ContainerConnection {
     private final Callback networkReadable = new Callback() {
         @Override
         public void succeeded() {
-            Callback held;
-            synchronized (JettyConnection.this) {
-                realFillInterest = false;
-                held = heldFill;
-                heldFill = null;
-            }
+            Callback held = networkEventTaken();
             if (held != null) {
                 held.succeeded();
             }
@@ -292,17 +287,20 @@ final class JettyConnection implements ContainerConnection {
 
         @Override
         public void failed(Throwable cause) {
-            Callback held;
-            synchronized (JettyConnection.this) {
-                realFillInterest = false;
-                held = heldFill;
-                heldFill = null;
-            }
+            Callback held = networkEventTaken();
             if (held != null) {
                 held.failed(cause);
             }
         }
     };
+
+    /** The real end point's registration is used up: Jetty's callback, if it is still waiting, runs now. */
+    private synchronized Callback networkEventTaken() {
+        realFillInterest = false;
+        Callback held = heldFill;
+        heldFill = null;
+        return held;
+    }
 
     // ---- Jetty's writes ----
 

@@ -15,9 +15,9 @@ import org.eclipse.jetty.websocket.core.WebSocketConstants;
 import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
 import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
 import org.wsdetach.core.DetachThreads;
+import org.wsdetach.core.OnDemandThreads;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * Sits in front of Jetty's own WebSocket upgrade filter and does what it does, through Jetty's public
@@ -30,14 +30,12 @@ final class UpgradeFilter implements Filter {
 
     private final EeGlue glue;
     private final ServletContext context;
-    private final String name;
-    private DetachThreads threads;
-    private boolean closed;
+    private final OnDemandThreads threads;
 
     UpgradeFilter(EeGlue glue, ServletContext context, String name) {
         this.glue = glue;
         this.context = context;
-        this.name = name;
+        this.threads = new OnDemandThreads(name);
     }
 
     @Override
@@ -52,7 +50,7 @@ final class UpgradeFilter implements Filter {
         }
         WebSocketNegotiator negotiator = mappings.getMatchedNegotiator(jettyRequest,
                 (matched, pathSpec) -> matched.setAttribute(PathSpec.class.getName(), pathSpec));
-        DetachThreads detachThreads = threads();
+        DetachThreads detachThreads = threads.get();
         if (negotiator == null || detachThreads == null) {
             chain.doFilter(request, response);
             return;
@@ -78,24 +76,8 @@ final class UpgradeFilter implements Filter {
         }
     }
 
-    /** The application's detach threads, started now if they are not yet; null once it has stopped. */
-    private synchronized DetachThreads threads() {
-        if (threads == null && !closed) {
-            try {
-                threads = DetachThreads.open(name);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot open the selector of detached connections", e);
-            }
-        }
-        return threads;
-    }
-
     /** Closes the detached connections still open and ends the threads. */
-    synchronized void stop() {
-        closed = true;
-        if (threads != null) {
-            threads.close();
-            threads = null;
-        }
+    void stop() {
+        threads.close();
     }
 }

@@ -9,10 +9,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpUpgradeHandler;
 import org.apache.tomcat.websocket.server.WsHttpUpgradeHandler;
-import org.wsdetach.core.DetachThreads;
+import org.wsdetach.core.OnDemandThreads;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * Sits in front of Tomcat's WebSocket filter (and Spring's handlers): a WebSocket handshake request passes on
@@ -22,12 +21,10 @@ import java.io.UncheckedIOException;
  */
 final class UpgradeFilter implements Filter {
 
-    private final String name;
-    private DetachThreads threads;
-    private boolean closed;
+    private final OnDemandThreads threads;
 
     UpgradeFilter(String name) {
-        this.name = name;
+        this.threads = new OnDemandThreads(name);
     }
 
     @Override
@@ -44,25 +41,9 @@ final class UpgradeFilter implements Filter {
         return upgrade != null && upgrade.toLowerCase(java.util.Locale.ROOT).contains("websocket");
     }
 
-    /** The application's detach threads, started now if they are not yet; null once it has stopped. */
-    private synchronized DetachThreads threads() {
-        if (threads == null && !closed) {
-            try {
-                threads = DetachThreads.open(name);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot open the selector of detached connections", e);
-            }
-        }
-        return threads;
-    }
-
     /** Closes the detached connections still open and ends the threads. */
-    synchronized void stop() {
-        closed = true;
-        if (threads != null) {
-            threads.close();
-            threads = null;
-        }
+    void stop() {
+        threads.close();
     }
 
     private final class Handshake extends HttpServletRequestWrapper {
@@ -76,7 +57,7 @@ final class UpgradeFilter implements Filter {
                 return super.upgrade(handlerClass);
             }
             DetachingUpgradeHandler handler = super.upgrade(DetachingUpgradeHandler.class);
-            handler.threads(threads());
+            handler.threads(threads.get());
             return handlerClass.cast(handler);
         }
     }
