@@ -63,7 +63,14 @@ public abstract class ConnectionConformance extends ConformanceBase {
             stock = wire(plain, script);
             Probe.awaitClose();
         }
-        assertThat(Wire.hexOf(withDetach)).isEqualTo(Wire.hexOf(stock));
+        assertThat(Wire.hexOf(withoutDate(withDetach))).isEqualTo(Wire.hexOf(withoutDate(stock)));
+    }
+
+    /** The wire with the value of a handshake's Date header (Jetty sends one) left out: it names the second. */
+    private static byte[] withoutDate(byte[] wire) {
+        String text = new String(wire, java.nio.charset.StandardCharsets.ISO_8859_1);
+        return text.replaceFirst("\r\nDate: [^\r]*\r\n", "\r\nDate: \r\n")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     @Test
