@@ -104,11 +104,21 @@ final class JettyConnection implements ContainerConnection {
      */
     DetachableConnection detachable(String sessionId) {
         if (!detachable) {
-            throw new UnsupportedOperationException("session " + sessionId + " cannot be detached: it runs over "
-                    + real.getClass().getName() + ", not a TCP connection of its own (WebSocket over HTTP/2,"
-                    + " RFC 8441, shares one)");
+            throw notTcp(sessionId, real);
         }
         return core;
+    }
+
+    /** Whether {@code endPoint} is a TCP connection of its own, directly or under Jetty's TLS. */
+    static boolean isTcp(EndPoint endPoint) {
+        return networkEndPoint(endPoint) != null;
+    }
+
+    /** The refusal of a session whose connection runs over {@code endPoint}, no TCP connection of its own. */
+    static UnsupportedOperationException notTcp(String sessionId, EndPoint endPoint) {
+        return new UnsupportedOperationException("session " + sessionId + " cannot be detached: it runs over "
+                + endPoint.getClass().getName() + ", not a TCP connection of its own (WebSocket over HTTP/2,"
+                + " RFC 8441, shares one)");
     }
 
     /** The TCP end point under {@code endPoint}, directly or under Jetty's TLS; null if there is none. */

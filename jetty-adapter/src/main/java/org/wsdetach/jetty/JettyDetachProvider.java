@@ -2,8 +2,9 @@ package org.wsdetach.jetty;
 
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
-import jakarta.websocket.server.ServerContainer;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.ssl.SslConnection;
+import org.eclipse.jetty.websocket.core.Behavior;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.WebSocketCoreSession;
 import org.wsdetach.DetachHandler;
@@ -57,17 +58,23 @@ public final class JettyDetachProvider implements DetachProvider {
         }
         CoreSession core = session.getClass().getName().startsWith("org.eclipse.jetty.ee10.")
                 ? new Ee10Glue().coreSession(session) : new Ee11Glue().coreSession(session);
-        if (core instanceof WebSocketCoreSession
-                && ((WebSocketCoreSession) core).getConnection().getEndPoint() instanceof JettyEndPoint) {
-            JettyEndPoint endPoint = (JettyEndPoint) ((WebSocketCoreSession) core).getConnection().getEndPoint();
-            if (endPoint.real() instanceof SslConnection.SslEndPoint) {
-                JettyInternals.checkTlsHandOver();
-            }
-            return endPoint.detachable().detachable(session.getId());
-        }
-        if (!(session.getContainer() instanceof ServerContainer)) {
+        if (core != null && core.getBehavior() == Behavior.CLIENT) {
             throw new UnsupportedOperationException("session " + session.getId() + " is a session of Jetty's"
                     + " WebSocket client, which wsdetach does not take over");
+        }
+        if (core instanceof WebSocketCoreSession) {
+            EndPoint endPoint = ((WebSocketCoreSession) core).getConnection().getEndPoint();
+            if (endPoint instanceof JettyEndPoint) {
+                JettyEndPoint detaching = (JettyEndPoint) endPoint;
+                if (detaching.real() instanceof SslConnection.SslEndPoint) {
+                    JettyInternals.checkTlsHandOver();
+                }
+                return detaching.detachable().detachable(session.getId());
+            }
+            if (!JettyConnection.isTcp(endPoint)) {
+                // WebSocket over HTTP/2: Jetty makes its connection on the stream, which the adapter leaves alone.
+                throw JettyConnection.notTcp(session.getId(), endPoint);
+            }
         }
         throw new UnsupportedOperationException("session " + session.getId() + " was not upgraded through"
                 + " wsdetach: add org.wsdetach.jetty.DetachInitializer to its web application (Jetty finds it in"

@@ -27,7 +27,6 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.component.LifeCycle;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.wsdetach.Detach;
 
@@ -114,10 +113,6 @@ class JettyAdapterUnsupportedTest {
     }
 
     @Test
-    @Disabled("adapter bug: the HTTP/2 refusal says the session 'was not upgraded through wsdetach'. Jetty's"
-            + " RFC8441Handshaker takes the WebSocket connection's end point from Request.getTunnelSupport(), which"
-            + " Handshake's request wrapper does not wrap (it wraps getConnectionMetaData().getConnection() only), so"
-            + " no JettyConnection is made and JettyConnection.detachable's RFC 8441 refusal is never reached")
     void theRefusalOverHttp2SaysWhy() throws Exception {
         refusedOverHttp2((refusal, sessionId) ->
                 // JettyConnection.detachable's words, naming the end point of Jetty's HTTP/2 stream.
@@ -302,10 +297,6 @@ class JettyAdapterUnsupportedTest {
     }
 
     @Test
-    @Disabled("adapter bug: a client session opened through the server's own container (a server session's"
-            + " getContainer(), or the ServerContainer of the servlet context) is refused as 'not upgraded through"
-            + " wsdetach': JettyDetachProvider tells client from server by session.getContainer() instanceof"
-            + " ServerContainer, and Jetty's JakartaWebSocketServerContainer is both")
     void theRefusalOfAClientSessionOfTheServersOwnContainerSaysItIsAClient() throws Exception {
         clientOfTheServersContainer((refusal, session) ->
                 assertThat(refusal).isInstanceOf(UnsupportedOperationException.class)
