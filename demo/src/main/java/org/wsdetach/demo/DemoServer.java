@@ -13,10 +13,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The demo's WebSocket server: {@link EchoEndpoint} at {@code /echo}, with wsdetach's adapter, on Tyrus (Grizzly)
- * or on embedded Apache Tomcat ({@link TomcatServer}, NIO connector). Each container's code is in a nested class
- * of its own, loaded only when that container starts, so that this class runs where only one of them is on the
- * class path.
+ * The demo's WebSocket server: {@link EchoEndpoint} at {@code /echo}, with wsdetach's adapter, on Tyrus (Grizzly),
+ * on embedded Apache Tomcat ({@link TomcatServer}, NIO connector) or on embedded Eclipse Jetty ({@link JettyServer},
+ * ee10). Each container's code is in a nested class of its own, loaded only when that container starts, so that
+ * this class runs where only one of them is on the class path.
  */
 public final class DemoServer implements AutoCloseable {
 
@@ -25,7 +25,9 @@ public final class DemoServer implements AutoCloseable {
         /** Eclipse Tyrus on Grizzly, with {@code wsdetach-tyrus}: the default. */
         TYRUS("tyrus"),
         /** Embedded Apache Tomcat, NIO connector, with {@code wsdetach-tomcat}. */
-        TOMCAT("tomcat");
+        TOMCAT("tomcat"),
+        /** Embedded Eclipse Jetty 12, servlet layer ee10, with {@code wsdetach-jetty}. */
+        JETTY("jetty");
 
         private final String label;
 
@@ -33,7 +35,7 @@ public final class DemoServer implements AutoCloseable {
             this.label = label;
         }
 
-        /** @return the name the command line uses: {@code tyrus} or {@code tomcat} */
+        /** @return the name the command line uses: {@code tyrus}, {@code tomcat} or {@code jetty} */
         @Override
         public String toString() {
             return label;
@@ -118,6 +120,7 @@ public final class DemoServer implements AutoCloseable {
         Running running = switch (container) {
             case TYRUS -> OnTyrus.start(host, port, tls);
             case TOMCAT -> OnTomcat.start(host, port, tls);
+            case JETTY -> OnJetty.start(host, port, tls);
         };
         return new DemoServer(container, host, running, tls != null);
     }
@@ -188,6 +191,36 @@ public final class DemoServer implements AutoCloseable {
                     root = root.getCause();
                 }
                 throw new DeploymentException("Tomcat did not start: " + e.getMessage()
+                        + (root == e ? "" : " (" + root + ")"), e);
+            }
+            return new Running() {
+                @Override
+                public int port() {
+                    return server.port();
+                }
+
+                @Override
+                public void stop() {
+                    server.close();
+                }
+            };
+        }
+    }
+
+    /** Embedded Jetty (ee10), the endpoint at context "/", with wsdetach's initializer. */
+    private static final class OnJetty {
+
+        static Running start(String host, int port, SSLContext tls) throws DeploymentException {
+            JettyServer server;
+            try {
+                server = JettyServer.start(host, port, tls, true, EchoEndpoint.class);
+            } catch (Exception e) {
+                // A taken port is Jetty's IOException "Failed to bind to ...", its cause the BindException.
+                Throwable root = e;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
+                throw new DeploymentException("Jetty did not start: " + e
                         + (root == e ? "" : " (" + root + ")"), e);
             }
             return new Running() {

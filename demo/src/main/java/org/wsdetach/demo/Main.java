@@ -12,14 +12,14 @@ import java.util.Locale;
  * The demo's command line: without a command a self-test of both detach modes;
  * {@code server --port P [--host H]} serves {@code ws://H:P/echo} until killed;
  * {@code client URI --mode M --bytes N} checks a server's side of the protocol. The self-test and the server
- * run on Tyrus unless {@code --container tomcat} says embedded Tomcat.
+ * run on Tyrus unless {@code --container tomcat} or {@code --container jetty} says embedded Tomcat or Jetty.
  */
 public final class Main {
 
     private static final String USAGE = """
-            usage: java -jar wsdetach-demo.jar [--container tyrus|tomcat]
+            usage: java -jar wsdetach-demo.jar [--container tyrus|tomcat|jetty]
                      runs the self-test: both detach modes against a local server on that container
-                   java -jar wsdetach-demo.jar server --port P [--host H] [--container tyrus|tomcat]
+                   java -jar wsdetach-demo.jar server --port P [--host H] [--container tyrus|tomcat|jetty]
                                               [--tls [--cert FILE]]
                      serves ws://H:P/echo until killed (H: 127.0.0.1 unless given; P 0: any free port);
                      with --tls, wss:// with a new self-signed key whose certificate goes to FILE
@@ -28,8 +28,8 @@ public final class Main {
                                               --bytes N [--trust FILE]
                      detaches one connection to that server, checks its echo of N raw bytes, prints OK or FAIL;
                      wss:// needs --trust with the server's certificate
-                 --container: tyrus (Eclipse Tyrus on Grizzly, the default) or tomcat (embedded Apache Tomcat,
-                              NIO connector)""";
+                 --container: tyrus (Eclipse Tyrus on Grizzly, the default), tomcat (embedded Apache Tomcat,
+                              NIO connector) or jetty (embedded Eclipse Jetty 12, ee10)""";
 
     private Main() {
     }
@@ -164,7 +164,7 @@ public final class Main {
         try {
             return DemoServer.Container.of(value);
         } catch (IllegalArgumentException e) {
-            throw new UsageException("--container is tyrus or tomcat, not " + value);
+            throw new UsageException("--container is tyrus, tomcat or jetty, not " + value);
         }
     }
 

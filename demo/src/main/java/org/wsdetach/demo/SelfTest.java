@@ -13,7 +13,7 @@ import java.util.Locale;
 
 /**
  * The command without arguments (or with only {@code --container}): starts a server on the loopback interface,
- * on Tyrus or on Tomcat, and, for each detach mode, streams a large echo for the throughput and runs short
+ * on Tyrus, Tomcat or Jetty, and, for each detach mode, streams a large echo for the throughput and runs short
  * detaches for the latency.
  */
 final class SelfTest {

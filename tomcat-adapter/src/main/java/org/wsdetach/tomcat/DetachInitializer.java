@@ -42,6 +42,10 @@ public final class DetachInitializer implements ServletContainerInitializer {
 
     @Override
     public void onStartup(Set<Class<?>> classes, ServletContext context) {
+        if (!onTomcat(context)) {
+            // A WAR for several containers carries every adapter; each one starts on its own container only.
+            return;
+        }
         List<String> missing = TomcatInternals.unresolved();
         if (!missing.isEmpty()) {
             LOG.log(System.Logger.Level.WARNING, "wsdetach-tomcat cannot detach on this Tomcat: it lacks " + missing);
@@ -61,5 +65,19 @@ public final class DetachInitializer implements ServletContainerInitializer {
                 filter.stop();
             }
         });
+    }
+
+    /** Whether {@code context} is Tomcat's, with Tomcat's WebSocket implementation visible: checked by name. */
+    private static boolean onTomcat(ServletContext context) {
+        if (!context.getClass().getName().startsWith("org.apache.catalina.")) {
+            return false;
+        }
+        try {
+            Class.forName("org.apache.tomcat.websocket.server.WsHttpUpgradeHandler", false,
+                    DetachInitializer.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 }

@@ -113,7 +113,8 @@ class DemoOnTomcatCommandLineTest {
     void theJarMergesBothContainersServiceFiles() throws Exception {
         try (ZipFile jar = new ZipFile(JAR.toFile())) {
             assertThat(service(jar, "org.wsdetach.spi.DetachProvider"))
-                    .contains("org.wsdetach.tyrus.TyrusDetachProvider", "org.wsdetach.tomcat.TomcatDetachProvider");
+                    .contains("org.wsdetach.tyrus.TyrusDetachProvider", "org.wsdetach.tomcat.TomcatDetachProvider",
+                            "org.wsdetach.jetty.JettyDetachProvider");
             assertThat(service(jar, "jakarta.servlet.ServletContainerInitializer"))
                     .contains("org.apache.tomcat.websocket.server.WsSci", "org.wsdetach.tomcat.DetachInitializer");
             assertThat(service(jar, "org.glassfish.tyrus.spi.ServerContainerFactory")).isNotEmpty();
@@ -212,8 +213,8 @@ class DemoOnTomcatCommandLineTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "server --container jetty --port 0",
-            "--container jetty",
+            "server --container undertow --port 0",
+            "--container undertow",
             "--container",
             "server --port 0 --container",
             "--port 0",
@@ -223,16 +224,17 @@ class DemoOnTomcatCommandLineTest {
         Process process = java(errors, arguments.split(" "));
         assertThat(runToEnd(process)).isEmpty();
         assertThat(process.exitValue()).isEqualTo(2);
-        assertThat(Files.readString(errors)).contains("usage: java -jar wsdetach-demo.jar [--container tyrus|tomcat]",
-                "server --port P [--host H] [--container tyrus|tomcat]");
+        assertThat(Files.readString(errors)).contains(
+                "usage: java -jar wsdetach-demo.jar [--container tyrus|tomcat|jetty]",
+                "server --port P [--host H] [--container tyrus|tomcat|jetty]");
     }
 
     @Test
     void anUnknownContainerIsNamedInTheError(@TempDir Path files) throws Exception {
-        Path errors = files.resolve("jetty.err");
-        Process process = java(errors, "server", "--container", "jetty", "--port", "0");
+        Path errors = files.resolve("undertow.err");
+        Process process = java(errors, "server", "--container", "undertow", "--port", "0");
         assertThat(runToEnd(process)).isEmpty();
         assertThat(process.exitValue()).isEqualTo(2);
-        assertThat(Files.readString(errors)).startsWith("--container is tyrus or tomcat, not jetty\n");
+        assertThat(Files.readString(errors)).startsWith("--container is tyrus, tomcat or jetty, not undertow\n");
     }
 }
