@@ -46,7 +46,7 @@ import static org.wsdetach.it.Wire.text;
  * {@code DetachInitializer} through {@code WEB-INF/lib/wsdetach-jetty-*.jar}'s {@code META-INF/services}, its
  * WebSocket initializer the endpoint by scanning {@code WEB-INF/classes}, and {@code Detach} its provider with
  * {@code ServiceLoader} through the web application's class loader; the detaches on the wire prove it. The WAR
- * also holds {@code wsdetach-tomcat}, for Tomcat, which the context XML keeps Jetty from running. The WAR is ee10
+ * also holds {@code wsdetach-tomcat}, for Tomcat, whose initializer does nothing outside Tomcat. The WAR is ee10
  * and ee11 alike: this class runs on both layers, the context XML naming this layer's {@code WebAppContext}.
  */
 class DemoWarOnJettyTest {
@@ -75,7 +75,7 @@ class DemoWarOnJettyTest {
         server.addConnector(connector);
         try {
             // The demo's context XML, as a standalone Jetty's deployer applies webapps/wsdetach-demo.xml: it names
-            // the WAR and the context path, and works around the adapters' defects (see the file). For ee11, as
+            // the WAR and the context path, and lets the application see Jetty's classes. For ee11, as
             // the file says, it names ee11's WebAppContext.
             Path contextXml = Files.writeString(workDirectory.resolve(CONTEXT_XML.getFileName()),
                     Files.readString(CONTEXT_XML).replace("org.eclipse.jetty.ee10.webapp.WebAppContext",
