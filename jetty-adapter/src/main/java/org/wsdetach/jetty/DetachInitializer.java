@@ -30,6 +30,10 @@ public final class DetachInitializer implements ServletContainerInitializer {
 
     @Override
     public void onStartup(Set<Class<?>> classes, ServletContext context) {
+        if (!context.getClass().getName().startsWith("org.eclipse.jetty.")) {
+            // A WAR for several containers carries every adapter; each one starts on its own container only.
+            return;
+        }
         EeGlue glue = EeGlue.of(context);
         if (glue == null) {
             LOG.log(System.Logger.Level.WARNING, "wsdetach-jetty supports Jetty's ee10 and ee11 servlet layers, not "

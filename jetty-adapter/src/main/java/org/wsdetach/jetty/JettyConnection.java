@@ -45,6 +45,7 @@ final class JettyConnection implements ContainerConnection {
     private static final int READ_BUFFER_BYTES = 32 * 1024;
 
     private final EndPoint real;
+    private final java.net.SocketAddress peer;
     private final CoreSession session;
     private final Executor executor;
     private final DetachableConnection core;
@@ -82,6 +83,8 @@ final class JettyConnection implements ContainerConnection {
     JettyConnection(EndPoint real, CoreSession session, Executor executor, DetachThreads threads,
                     DetachOnPeerClose declared) {
         this.real = real;
+        // Read now: a closed end point has no address any more, and the logs name failed connections.
+        this.peer = real.getRemoteSocketAddress();
         this.session = session;
         this.executor = executor;
         this.core = DetachableConnection.forServer(this, threads);
@@ -461,6 +464,6 @@ final class JettyConnection implements ContainerConnection {
 
     @Override
     public String toString() {
-        return "Jetty connection " + real.getRemoteSocketAddress();
+        return "Jetty connection " + peer;
     }
 }
