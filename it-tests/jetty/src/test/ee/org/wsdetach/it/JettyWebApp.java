@@ -7,9 +7,6 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketConfiguration;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.util.resource.ResourceFactory;
-import org.eclipse.jetty.xml.XmlConfiguration;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,16 +28,14 @@ final class JettyWebApp {
     }
 
     /**
-     * A {@code WebAppContext} configured by {@code contextXml}, a deployer's context XML for ee10, with
-     * {@code properties} (such as {@code jetty.webapps}); the WAR is unpacked under {@code temporary}, and the
+     * A {@code WebAppContext} for {@code war} at {@code contextPath}, as a standalone Jetty's ee10 deployer makes
+     * one for a WAR in {@code webapps/} with nothing beside it; the WAR is unpacked under {@code temporary}, and the
      * class loader of the web application has {@code parent} as the container's.
      */
-    static JettyWebApp configure(Server server, Path contextXml, Map<String, String> properties, Path temporary,
-                                 ClassLoader parent) throws Exception {
+    static JettyWebApp of(Path war, String contextPath, Path temporary, ClassLoader parent) throws Exception {
         WebAppContext context = new WebAppContext();
-        XmlConfiguration xml = new XmlConfiguration(ResourceFactory.of(server).newResource(contextXml));
-        xml.getProperties().putAll(properties);
-        xml.configure(context);
+        context.setWar(war.toString());
+        context.setContextPath(contextPath);
         context.setTempDirectory(Files.createDirectories(temporary).toFile());
         // What the ee10-annotations and ee10-websocket-jakarta modules add to the default configurations:
         // annotation scanning, which runs the WAR's initializers, and Jetty's Jakarta WebSocket.
@@ -61,6 +56,11 @@ final class JettyWebApp {
 
     ClassLoader classLoader() {
         return context.getClassLoader();
+    }
+
+    /** The patterns of the classes Jetty hides from the web application, an exclusion starting with '-'. */
+    List<String> hiddenClasses() {
+        return List.of(context.getHiddenClasses());
     }
 
     /** The web application's filters, by name, in the order requests pass them. */
