@@ -106,41 +106,53 @@ public abstract class DemoProtocolConformance {
             "client-detach, 5, true, true",
     })
     void rawBytesAreEchoedAfterTheDetach(String mode, int size, boolean bytewise, boolean tls) throws Exception {
+        try (RawPeer peer = connect(tls)) {
+            assertRawBytesEchoedAfterTheDetach(peer, mode, size, bytewise);
+        }
+    }
+
+    /**
+     * Detaches the demo's endpoint through {@code peer} in {@code mode} ({@code server-detach} or
+     * {@code client-detach}), then streams {@code size} random bytes, the first of them in the same write as the
+     * peer's close frame, and checks that exactly they are echoed before the server's FIN.
+     *
+     * @param bytewise whether the frames go one byte per write
+     */
+    static void assertRawBytesEchoedAfterTheDetach(RawPeer peer, String mode, int size, boolean bytewise)
+            throws Exception {
         byte[] raw = new byte[size];
         new Random(size).nextBytes(raw);
         int inFirstWrite = Math.min(size, 5);
-        try (RawPeer peer = connect(tls)) {
-            if (mode.equals("server-detach")) {
-                send(peer, peer.bytes(text("detach")), bytewise);
-                assertThat(peer.readFrameHex()).isEqualTo("8808" + "03e8" + ascii("detach"));
-            }
-            // Our close frame and the first raw bytes in one write: for client-detach, before the server's reply.
-            byte[] close = peer.bytes(CLOSE_1000);
-            if (bytewise) {
-                peer.writeBytewise(close);
-                peer.write(Arrays.copyOfRange(raw, 0, inFirstWrite));
-            } else {
-                byte[] first = Arrays.copyOf(close, close.length + inFirstWrite);
-                System.arraycopy(raw, 0, first, close.length, inFirstWrite);
-                peer.write(first);
-            }
-            if (mode.equals("client-detach")) {
-                assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
-            }
-            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
-                try {
-                    peer.write(Arrays.copyOfRange(raw, inFirstWrite, size));
-                    peer.shutdownOutput();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            ByteArrayOutputStream echoed = new ByteArrayOutputStream();
-            echoed.write(peer.readToEnd(size));
-            sent.get(10, TimeUnit.SECONDS);
-            assertThat(echoed.size()).isEqualTo(size);
-            assertThat(echoed.toByteArray()).isEqualTo(raw);
+        if (mode.equals("server-detach")) {
+            send(peer, peer.bytes(text("detach")), bytewise);
+            assertThat(peer.readFrameHex()).isEqualTo("8808" + "03e8" + ascii("detach"));
         }
+        // Our close frame and the first raw bytes in one write: for client-detach, before the server's reply.
+        byte[] close = peer.bytes(CLOSE_1000);
+        if (bytewise) {
+            peer.writeBytewise(close);
+            peer.write(Arrays.copyOfRange(raw, 0, inFirstWrite));
+        } else {
+            byte[] first = Arrays.copyOf(close, close.length + inFirstWrite);
+            System.arraycopy(raw, 0, first, close.length, inFirstWrite);
+            peer.write(first);
+        }
+        if (mode.equals("client-detach")) {
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
+        }
+        CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+            try {
+                peer.write(Arrays.copyOfRange(raw, inFirstWrite, size));
+                peer.shutdownOutput();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        ByteArrayOutputStream echoed = new ByteArrayOutputStream();
+        echoed.write(peer.readToEnd(size));
+        sent.get(10, TimeUnit.SECONDS);
+        assertThat(echoed.size()).isEqualTo(size);
+        assertThat(echoed.toByteArray()).isEqualTo(raw);
     }
 
     @ParameterizedTest(name = "{0}, {1} bytes, tls: {2}")

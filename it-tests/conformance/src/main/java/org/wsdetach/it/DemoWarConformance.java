@@ -8,7 +8,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.wsdetach.demo.DemoClient;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -16,20 +15,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.wsdetach.it.Wire.ascii;
-import static org.wsdetach.it.Wire.frame;
 import static org.wsdetach.it.Wire.text;
 
 /**
@@ -47,7 +41,6 @@ public abstract class DemoWarConformance {
     protected static final Path WAR = Path.of("..", "..", "demo", "target", "wsdetach-demo.war");
     /** As a standalone container names the context of {@code webapps/wsdetach-demo.war}. */
     protected static final String CONTEXT_PATH = "/" + WAR.getFileName().toString().replaceFirst("\\.war$", "");
-    static final String CLOSE_1000 = frame(0x8, "03e8");
 
     /** The container's directory for this deployment (where the WAR is unpacked), deleted afterwards. */
     protected Path workDirectory;
@@ -174,35 +167,8 @@ public abstract class DemoWarConformance {
             "client-detach, 0", "client-detach, 5", "client-detach, 1048576",
     })
     void rawBytesAreEchoedAfterTheDetach(String mode, int size) throws Exception {
-        byte[] raw = new byte[size];
-        new Random(size).nextBytes(raw);
-        int inFirstWrite = Math.min(size, 5);
         try (RawPeer peer = RawPeer.connect(echo)) {
-            if (mode.equals("server-detach")) {
-                peer.writeHex(text("detach"));
-                assertThat(peer.readFrameHex()).isEqualTo("8808" + "03e8" + ascii("detach"));
-            }
-            // Our close frame and the first raw bytes in one write: for client-detach, before the server's reply.
-            byte[] close = peer.bytes(CLOSE_1000);
-            byte[] first = Arrays.copyOf(close, close.length + inFirstWrite);
-            System.arraycopy(raw, 0, first, close.length, inFirstWrite);
-            peer.write(first);
-            if (mode.equals("client-detach")) {
-                assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
-            }
-            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
-                try {
-                    peer.write(Arrays.copyOfRange(raw, inFirstWrite, size));
-                    peer.shutdownOutput();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            ByteArrayOutputStream echoed = new ByteArrayOutputStream();
-            echoed.write(peer.readToEnd(size));
-            sent.get(10, TimeUnit.SECONDS);
-            assertThat(echoed.size()).isEqualTo(size);
-            assertThat(echoed.toByteArray()).isEqualTo(raw);
+            DemoProtocolConformance.assertRawBytesEchoedAfterTheDetach(peer, mode, size, false);
         }
     }
 
