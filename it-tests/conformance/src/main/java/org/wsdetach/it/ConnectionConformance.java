@@ -196,17 +196,26 @@ public abstract class ConnectionConformance extends ConformanceBase {
                 detachAndEcho(echo);
             }
             int threadsBefore = Thread.activeCount();
+            long wsdetachThreadsBefore = wsdetachThreads();
             long descriptorsBefore = openDescriptors();
             for (int i = 0; i < 1000; i++) {
                 detachAndEcho(echo);
             }
-            assertThat(Thread.activeCount()).isLessThanOrEqualTo(threadsBefore + 2);
+            // wsdetach's own threads are fixed; the container's pools may grow by a few on a loaded machine (Jetty's
+            // and Tomcat's start threads on demand, up to their maximum), but not with the number of detaches.
+            assertThat(wsdetachThreads()).isEqualTo(wsdetachThreadsBefore);
+            assertThat(Thread.activeCount()).isLessThanOrEqualTo(threadsBefore + 10);
             if (descriptorsBefore >= 0) {
                 assertThat(openDescriptors()).isLessThanOrEqualTo(descriptorsBefore + 10);
             }
             witness.writeHex(text("still alive"));
             assertThat(witness.readFrameHex()).isEqualTo("810b" + ascii("still alive"));
         }
+    }
+
+    private static long wsdetachThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(thread -> thread.getName().startsWith("wsdetach"))
+                .count();
     }
 
     private static void detachAndEcho(ServerFixture.RunningServer echo) throws Exception {

@@ -1,0 +1,9 @@
+package org.wsdetach.it;
+
+class TomcatDetachPropertyTest extends DetachPropertyConformance {
+
+    @Override
+    protected ServerFixture fixture() {
+        return new TomcatFixture();
+    }
+}
