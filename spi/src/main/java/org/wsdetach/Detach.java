@@ -91,8 +91,11 @@ public final class Detach {
      * close frame has arrived the connection goes to {@code handler} and to the returned future, open.
      *
      * <p>Never blocks, so it may be called from {@code @OnOpen} or {@code @OnMessage}. Sending on the
-     * session after this call fails. {@code @OnClose} runs before this method returns, except when it is
-     * called from {@code @OnOpen}: then right after {@code @OnOpen} returns.
+     * session after this call fails. {@code @OnClose} runs once, with {@code closeReason}, before the handler
+     * is called: before this method returns where the container lets the caller's thread run it, otherwise
+     * (when called from {@code @OnOpen}, or on a container that runs {@code @OnClose} from its reading thread
+     * only, as Jetty does) as soon as that thread is free. A failure of the connection before it has run
+     * gives it {@link CloseReason.CloseCodes#CLOSED_ABNORMALLY} instead.
      *
      * @param session     an open session of a supported container
      * @param closeReason the close status and reason to send (see the class table)

@@ -31,7 +31,8 @@ import java.util.function.Consumer;
  * a {@link DetachableConnection}. Jetty pulls its bytes through {@link JettyEndPoint#fill}; each pull reads
  * the network, if need be, and gives Jetty at most one frame through the core, so that a detach asked for
  * while Jetty handles a frame finds the frames behind it unparsed. Jetty's writes pass through the core too;
- * our close frames go out on the real end point once Jetty has flushed what it queued.
+ * our close frame goes out on the real end point in place of the close frame Jetty queues when the detach
+ * closes its session, so behind everything Jetty had queued.
  *
  * <p>Jetty runs {@code @OnClose} and forgets a session only once it has seen both close frames. A detach
  * therefore closes Jetty's session its own way ({@link CoreSession#close}, whose close frame is swallowed),
@@ -300,6 +301,8 @@ final class JettyConnection implements ContainerConnection {
 
         @Override
         public void failed(Throwable cause) {
+            // The end point closed under a pending read: Jetty's stop, or a failure of the connection.
+            core.onTransportClosed("read failed: " + cause, cause);
             Callback held = networkEventTaken();
             if (held != null) {
                 held.failed(cause);
@@ -393,13 +396,13 @@ final class JettyConnection implements ContainerConnection {
             written.complete(null);
             done.accept(failure);
         })));
-        // Behind every frame Jetty queued before the detach. If Jetty's output is closed already (its own close
-        // frame, queued meanwhile, is still to be swallowed), ours goes out in its place.
-        session.flush(Callback.from(() -> writeOurClose(null), failure -> {
-            if (jettyCloseSwallowed) {
-                writeOurClose(null);
-            }
-        }));
+        // In place of the close frame closeSession has Jetty queue next: behind every frame Jetty took before,
+        // and with Jetty's output closed from then on, so that a message sent meanwhile is refused by Jetty
+        // itself, as on a closed session, rather than failing its connection here. Jetty's close frame may have
+        // been swallowed already (a failure's close, queued first).
+        if (jettyCloseSwallowed) {
+            writeOurClose(null);
+        }
     }
 
     /** Writes our close frame if one is pending, then completes {@code after} (a swallowed write of Jetty's). */
@@ -440,7 +443,9 @@ final class JettyConnection implements ContainerConnection {
             return;
         }
         syntheticClose = CloseFrames.clientFrame(reason, 0);
-        session.close(reason.getCloseCode().getCode(), reason.getReasonPhrase(), Callback.NOOP);
+        // Jetty's close frame takes ours out (write); if Jetty can queue none, ours goes out anyway.
+        session.close(reason.getCloseCode().getCode(), reason.getReasonPhrase(),
+                Callback.from(() -> { }, failure -> writeOurClose(null)));
         wakeJetty();
     }
 

@@ -71,6 +71,18 @@ public final class DetachingUpgradeHandler extends WsHttpUpgradeHandler {
         return connection == null ? super.upgradeDispatch(status) : connection.dispatch(status);
     }
 
+    /**
+     * Tomcat is done with the connection: it closed the socket (its stop, a timeout, an error), which it
+     * signals with no event. A detach under way cannot finish then.
+     */
+    @Override
+    public void destroy() {
+        if (connection != null) {
+            connection.destroyed();
+        }
+        super.destroy();
+    }
+
     /** Tomcat's own handling of an event. */
     SocketState dispatchToTomcat(SocketEvent status) {
         return super.upgradeDispatch(status);

@@ -214,6 +214,11 @@ final class TomcatConnection implements ContainerConnection {
         return state == SocketState.UPGRADED && aLoneFrameStartIsTaken() ? takeOver() : state;
     }
 
+    /** Tomcat has closed the socket and released the connection; after a hand-over it no longer can. */
+    void destroyed() {
+        core.onTransportClosed("closed by Tomcat", null);
+    }
+
     /** From now on the core reads: first what Tomcat read and did not parse, from {@link #takeOverAt}. */
     private SocketState takeOver() {
         coreReads = true;
