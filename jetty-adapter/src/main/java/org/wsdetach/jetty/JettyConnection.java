@@ -2,6 +2,7 @@ package org.wsdetach.jetty;
 
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.CloseReason.CloseCodes;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.SelectableChannelEndPoint;
 import org.eclipse.jetty.io.ssl.SslConnection;
@@ -196,11 +197,14 @@ final class JettyConnection implements ContainerConnection {
             }
             int n;
             in.position(0).limit(0);
+            filling = Thread.currentThread();
             try {
                 n = real.fill(in);
             } catch (IOException e) {
                 core.onTransportClosed(e.toString(), e);
                 throw e;
+            } finally {
+                filling = null;
             }
             if (n < 0) {
                 core.onTransportClosed("end of stream", null);
@@ -253,6 +257,12 @@ final class JettyConnection implements ContainerConnection {
      * synthetic close frame. Once reads have stopped it is kept for good.
      */
     synchronized void fillInterested(Callback callback) throws ReadPendingException {
+        if (!closeWatched) {
+            // Jetty's connection over the real end point, open now: its close (Jetty's stop closes every end
+            // point) may come while no read of ours is pending to fail.
+            closeWatched = true;
+            real.getConnection().addEventListener(closedByJetty);
+        }
         if (heldFill != null) {
             throw new ReadPendingException();
         }
@@ -288,6 +298,20 @@ final class JettyConnection implements ContainerConnection {
             executor.execute(held::succeeded);
         }
     }
+
+    private boolean closeWatched;
+    /** The thread in the real end point's fill, if any. */
+    private volatile Thread filling;
+
+    private final Connection.Listener closedByJetty = new Connection.Listener() {
+        @Override
+        public void onClosed(Connection closed) {
+            if (filling != Thread.currentThread()) {
+                // Not closed by a failure of our own fill, which reports it with its cause.
+                core.onTransportClosed("closed by Jetty", null);
+            }
+        }
+    };
 
     /** Registered with the real end point on Jetty's behalf. */
     private final Callback networkReadable = new Callback() {

@@ -104,6 +104,17 @@ public abstract class FaultConformance extends ConformanceBase {
         assertThat(Probe.handed).as("no hand-over").isNotDone();
     }
 
+    /**
+     * A peer whose session is open: its endpoint has echoed a message. Right after the handshake response the
+     * session may not be open yet, and a connection that fails then never opens one, nor closes it.
+     */
+    SocketPeer openPeer(String path) throws Exception {
+        SocketPeer peer = peer(path);
+        peer.writeHex(text("echo:open"));
+        assertThat(peer.readFrameHex()).isEqualTo("8109" + ascii("echo:open"));
+        return peer;
+    }
+
     /** The end of a connection: nothing, or one server close frame (a container's own close on its way out). */
     static void assertNothingOrOneCloseFrame(byte[] answer) {
         if (answer.length > 0) {
@@ -118,7 +129,7 @@ public abstract class FaultConformance extends ConformanceBase {
     @Test
     void aResetRightAfterTheMessageThatDetachesEndsTheSessionOnce() throws Exception {
         detachOnGo(Detach.NO_DEADLINE);
-        SocketPeer peer = peer("/probe");
+        SocketPeer peer = openPeer("/probe");
         peer.writeHex(text("go"));
         peer.reset();
         // The reset may discard "go" before the container reads it; if the endpoint got it, its detach failed or
@@ -135,7 +146,7 @@ public abstract class FaultConformance extends ConformanceBase {
     @Test
     void anEndOfStreamRightAfterTheMessageThatDetachesFailsTheDetach() throws Exception {
         detachOnGo(Detach.NO_DEADLINE);
-        try (SocketPeer peer = peer("/probe")) {
+        try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             peer.shutdownOutput();
             assertThat(failure()).isInstanceOfAny(SocketException.class, IllegalStateException.class);
@@ -157,7 +168,7 @@ public abstract class FaultConformance extends ConformanceBase {
                 outcome.complete(refused);
             }
         };
-        SocketPeer peer = peer("/probe");
+        SocketPeer peer = openPeer("/probe");
         peer.writeHex(text("go"));
         assertThat(outcome.get(10, TimeUnit.SECONDS)).isInstanceOf(CompletableFuture.class);
         awaitOurOnClose();
@@ -170,7 +181,7 @@ public abstract class FaultConformance extends ConformanceBase {
     @ValueSource(ints = {1, 2, 3, 5, 7})
     void aResetInTheMiddleOfThePeersCloseFrameFailsWithSocketException(int sent) throws Exception {
         detachOnGo(Detach.NO_DEADLINE);
-        SocketPeer peer = peer("/probe");
+        SocketPeer peer = openPeer("/probe");
         peer.writeHex(text("go"));
         awaitOurCloseFrame(peer);
         peer.write(java.util.Arrays.copyOf(peer.bytes(CLOSE_1000), sent));
@@ -183,7 +194,7 @@ public abstract class FaultConformance extends ConformanceBase {
     @ValueSource(ints = {1, 2, 3, 5, 7})
     void anEndOfStreamInTheMiddleOfThePeersCloseFrameFailsWithSocketException(int sent) throws Exception {
         detachOnGo(Detach.NO_DEADLINE);
-        try (SocketPeer peer = peer("/probe")) {
+        try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             awaitOurCloseFrame(peer);
             peer.write(java.util.Arrays.copyOf(peer.bytes(CLOSE_1000), sent));
@@ -198,7 +209,7 @@ public abstract class FaultConformance extends ConformanceBase {
     @ValueSource(ints = {1, 3, 7})
     void silenceInTheMiddleOfThePeersCloseFrameTimesOut(int sent) throws Exception {
         detachOnGo(BRIEF);
-        try (SocketPeer peer = peer("/probe")) {
+        try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             awaitOurCloseFrame(peer);
             peer.write(java.util.Arrays.copyOf(peer.bytes(CLOSE_1000), sent));
@@ -215,7 +226,7 @@ public abstract class FaultConformance extends ConformanceBase {
             CompletableFuture<Object> result = new CompletableFuture<>();
             Probe.onText = session -> result.complete(Detach.detach(session, BYE, Detach.NO_DEADLINE,
                     Probe.HAND_TO_TEST));
-            SocketPeer peer = peer("/probe");
+            SocketPeer peer = openPeer("/probe");
             peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
             CompletableFuture<?> future = (CompletableFuture<?>) result.get(10, TimeUnit.SECONDS);
@@ -238,7 +249,7 @@ public abstract class FaultConformance extends ConformanceBase {
     @Test
     void aCloseFrameDribbledSlowerThanTheTimeoutIsCutOffAtTheDeadline() throws Exception {
         detachOnGo(BRIEF);
-        try (SocketPeer peer = peer("/probe")) {
+        try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             awaitOurCloseFrame(peer);
             byte[] close = peer.bytes(CLOSE_1000);
@@ -269,7 +280,7 @@ public abstract class FaultConformance extends ConformanceBase {
     @Test
     void aPeerThatFloodsDataFramesAndNeverClosesIsCutOffAtTheDeadline() throws Exception {
         detachOnGo(BRIEF);
-        try (SocketPeer peer = peer("/probe")) {
+        try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             awaitOurCloseFrame(peer);
             byte[] frame = peer.bytes("[827e ffff]" + "00".repeat(0xffff));
@@ -305,7 +316,7 @@ public abstract class FaultConformance extends ConformanceBase {
     })
     void aMalformedFrameWhileWaitingFailsWithProtocolException(String frame) throws Exception {
         detachOnGo(Detach.NO_DEADLINE);
-        try (SocketPeer peer = peer("/probe")) {
+        try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             awaitOurCloseFrame(peer);
             peer.writeHex(frame + HELLO);
@@ -320,7 +331,7 @@ public abstract class FaultConformance extends ConformanceBase {
     @ParameterizedTest(name = "{0} bytes of the close frame")
     @ValueSource(ints = {1, 2, 5})
     void aResetInTheMiddleOfACloseFrameThatWouldDetachClosesAbnormally(int sent) throws Exception {
-        SocketPeer peer = peer("/declared");
+        SocketPeer peer = openPeer("/declared");
         peer.write(java.util.Arrays.copyOf(peer.bytes(CLOSE_1000), sent));
         peer.reset();
         assertClosedOnceWithoutHandOver(CloseCodes.CLOSED_ABNORMALLY);
@@ -330,7 +341,7 @@ public abstract class FaultConformance extends ConformanceBase {
     @ValueSource(ints = {1, 2, 5})
     void anEndOfStreamInTheMiddleOfACloseFrameThatWouldDetachClosesAbnormally(int sent) throws Exception {
         byte[] answer;
-        try (SocketPeer peer = peer("/declared")) {
+        try (SocketPeer peer = openPeer("/declared")) {
             peer.write(java.util.Arrays.copyOf(peer.bytes(CLOSE_1000), sent));
             peer.shutdownOutput();
             answer = peer.readUntilClosed();
@@ -345,7 +356,8 @@ public abstract class FaultConformance extends ConformanceBase {
 
     @Test
     void aCloseFrameThatWouldDetachDribbledSlowerThanTheTimeoutIsCutOff() throws Exception {
-        try (SocketPeer peer = peer("/declared-brief")) {
+        Probe.onOpen = session -> Detach.detachOnPeerClose(session, BRIEF, Probe.HAND_TO_TEST);
+        try (SocketPeer peer = openPeer("/probe")) {
             byte[] close = peer.bytes(CLOSE_1000);
             AtomicBoolean lastByteSent = new AtomicBoolean();
             CompletableFuture<Void> dribble = CompletableFuture.runAsync(() -> {
@@ -376,7 +388,7 @@ public abstract class FaultConformance extends ConformanceBase {
             Probe.reset();
             CompletableFuture<List<Object>> results = new CompletableFuture<>();
             Probe.onText = session -> results.complete(detachFromTwoThreads(session));
-            try (SocketPeer peer = peer("/probe")) {
+            try (SocketPeer peer = openPeer("/probe")) {
                 peer.writeHex(text("go"));
                 List<Object> both = results.get(10, TimeUnit.SECONDS);
                 assertThat(both).as("round %d", round).filteredOn(CompletableFuture.class::isInstance).hasSize(1);
@@ -434,7 +446,7 @@ public abstract class FaultConformance extends ConformanceBase {
             assertThat(sending.await(10, TimeUnit.SECONDS)).isTrue();
             outcome.complete(Detach.detach(session, BYE, Probe.HAND_TO_TEST));
         };
-        try (SocketPeer peer = peer("/probe")) {
+        try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             // Whole text frames, in order, then our close frame, then nothing of the sender's.
             String frame;
@@ -464,7 +476,7 @@ public abstract class FaultConformance extends ConformanceBase {
         for (int round = 0; round < 20; round++) {
             Probe.reset();
             Probe.onText = session -> Detach.detach(session, BYE, Probe.HAND_TO_TEST);
-            try (SocketPeer peer = peer("/probe")) {
+            try (SocketPeer peer = openPeer("/probe")) {
                 // The peer detaches too: it sends its close frame and its first raw bytes without waiting for ours.
                 if (oneWrite) {
                     peer.writeHex(text("go") + CLOSE_1000 + HELLO);
@@ -492,7 +504,7 @@ public abstract class FaultConformance extends ConformanceBase {
             Probe.handed.complete(connection);
             throw new IllegalStateException("the handler fails");
         }));
-        try (SocketPeer peer = peer("/probe")) {
+        try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             awaitOurCloseFrame(peer);
             peer.writeHex(CLOSE_1000 + HELLO);
@@ -510,7 +522,7 @@ public abstract class FaultConformance extends ConformanceBase {
     @Test
     void stoppingTheServerWhileADetachWaitsFailsItAndClosesTheConnection() throws Exception {
         detachOnGo(Detach.NO_DEADLINE);
-        try (SocketPeer peer = peer("/probe")) {
+        try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             awaitOurCloseFrame(peer);
             server.close();

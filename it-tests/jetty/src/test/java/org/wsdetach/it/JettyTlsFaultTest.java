@@ -1,0 +1,9 @@
+package org.wsdetach.it;
+
+class JettyTlsFaultTest extends TlsFaultConformance {
+
+    @Override
+    protected ServerFixture fixture() {
+        return new JettyFixture();
+    }
+}

@@ -1,0 +1,9 @@
+package org.wsdetach.it;
+
+class TomcatTlsFaultTest extends TlsFaultConformance {
+
+    @Override
+    protected ServerFixture fixture() {
+        return new TomcatFixture();
+    }
+}
