@@ -550,10 +550,12 @@ public final class DetachableConnection {
         try {
             detached = open(container.release(), initialBytes, reason);
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "detaching " + container + " failed at the hand-over; closing it", e);
             container.closeTransport();
             if (future != null) {
+                LOG.log(Level.WARNING, "detaching " + container + " failed at the hand-over; closing it", e);
                 future.completeExceptionally(e);
+            } else {
+                peerDetachFailed(owner, e);
             }
             return;
         }
@@ -582,6 +584,7 @@ public final class DetachableConnection {
     private void fail(Exception error) {
         DetachState.State before;
         CompletableFuture<DetachedConnection> future;
+        DetachHandler owner;
         synchronized (lock) {
             before = state.fail();
             if (before == null) {
@@ -589,6 +592,7 @@ public final class DetachableConnection {
             }
             cancelDeadlineLocked();
             future = result;
+            owner = handler;
         }
         if (before == DetachState.State.PEER_CLOSE_ARRIVING) {
             // Our reply was not sent yet: the peer gets a close frame that says why, and @OnClose runs with
@@ -604,8 +608,23 @@ public final class DetachableConnection {
         if (future != null) {
             future.completeExceptionally(error);
         } else {
-            LOG.log(Level.WARNING, "the peer-initiated detach of " + container + " failed; the connection is closed",
-                    error);
+            peerDetachFailed(owner, error);
+        }
+    }
+
+    /**
+     * A detach the peer started has no future to fail: its failure goes to the log and to its handler, once
+     * (the state lets one failure or one hand-over through), after the connection has been closed.
+     */
+    private void peerDetachFailed(DetachHandler owner, Exception error) {
+        String sessionId = container.sessionId();
+        LOG.log(Level.WARNING, "the peer-initiated detach of session " + sessionId + " (" + container
+                + ") failed; the connection is closed", error);
+        try {
+            owner.onDetachFailed(sessionId, error);
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.WARNING, "onDetachFailed of detach handler " + owner + " for session " + sessionId
+                    + " threw; the failure stays as it was", e);
         }
     }
 

@@ -16,7 +16,6 @@ import org.wsdetach.core.DetachThreads;
 
 import java.util.EventListener;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 
 /**
  * One WebSocket handshake that Jetty performs on the adapter's behalf: its negotiator is Jetty's own, wrapped
@@ -26,14 +25,16 @@ import java.util.function.Function;
 final class Handshake {
 
     private final DetachThreads threads;
-    private final Function<FrameHandler, Class<?>> endpointClass;
+    private final EeGlue glue;
     private DetachOnPeerClose declared;
+    /** The Jakarta layer's frame handler, whose session exists once Jetty has opened it. */
+    private volatile FrameHandler jakarta;
     private CoreSession session;
     private JettyEndPoint endPoint;
 
-    Handshake(DetachThreads threads, Function<FrameHandler, Class<?>> endpointClass) {
+    Handshake(DetachThreads threads, EeGlue glue) {
         this.threads = threads;
-        this.endpointClass = endpointClass;
+        this.glue = glue;
     }
 
     WebSocketNegotiator negotiator(WebSocketNegotiator jetty) {
@@ -42,7 +43,8 @@ final class Handshake {
             public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response,
                                           Callback callback) {
                 FrameHandler handler = jetty.negotiate(request, response, callback);
-                Class<?> type = handler == null ? null : endpointClass.apply(handler);
+                jakarta = handler;
+                Class<?> type = handler == null ? null : glue.endpointClass(handler);
                 declared = type == null ? null : type.getAnnotation(DetachOnPeerClose.class);
                 return handler;
             }
@@ -87,7 +89,7 @@ final class Handshake {
             synchronized (Handshake.this) {
                 if (endPoint == null) {
                     endPoint = new JettyConnection(http.getEndPoint(), session, metaData.getConnector().getExecutor(),
-                            threads, declared).endPoint();
+                            threads, declared, () -> glue.sessionId(jakarta)).endPoint();
                 }
                 return endPoint;
             }

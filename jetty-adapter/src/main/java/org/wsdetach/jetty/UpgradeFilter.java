@@ -56,7 +56,7 @@ final class UpgradeFilter implements Filter {
             return;
         }
         Response jettyResponse = glue.response(jettyRequest);
-        Handshake handshake = new Handshake(detachThreads, glue::endpointClass);
+        Handshake handshake = new Handshake(detachThreads, glue);
         FutureCallback callback = new FutureCallback();
         // As Jetty's filter does, for endpoints that look for the servlet request and response.
         jettyRequest.setAttribute(WebSocketConstants.WEBSOCKET_WRAPPED_REQUEST_ATTRIBUTE, request);
