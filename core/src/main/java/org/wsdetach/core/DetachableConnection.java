@@ -11,7 +11,6 @@ import org.wsdetach.spi.FrameScanner;
 import org.wsdetach.spi.WebSocketProtocol;
 
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.System.Logger.Level;
 import java.net.ProtocolException;
 import java.net.SocketException;
@@ -158,22 +157,14 @@ public final class DetachableConnection {
 
     /**
      * Arms the handler an endpoint class declares with {@link DetachOnPeerClose}, with its timeout: a new
-     * instance of the handler class for this connection.
+     * instance of the handler class for this connection. The adapter has had the declaration
+     * {@linkplain DeclaredHandlers#check checked} when it deployed the endpoint.
      *
-     * @throws IllegalStateException if the handler class has no public no-argument constructor, or it failed
+     * @throws IllegalStateException if the handler's constructor throws (with what it threw as the cause), or
+     *                               the class cannot be instantiated
      */
     public void detachOnPeerClose(DetachOnPeerClose declared) {
-        Class<? extends DetachHandler> type = declared.value();
-        DetachHandler declaredHandler;
-        try {
-            declaredHandler = type.getConstructor().newInstance();
-        } catch (InvocationTargetException e) {
-            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName() + " failed", e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName()
-                    + " needs a public no-argument constructor", e);
-        }
-        detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()), declaredHandler);
+        detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()), DeclaredHandlers.newHandler(declared));
     }
 
     // ---- reading, on the adapter's reading thread ----

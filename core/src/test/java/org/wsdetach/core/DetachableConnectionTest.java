@@ -286,8 +286,8 @@ class DetachableConnectionTest {
         }
         assertThatThrownBy(() -> connection.detachOnPeerClose(Declaring.class.getAnnotation(org.wsdetach.DetachOnPeerClose.class)))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("@DetachOnPeerClose handler " + NoDefaultConstructor.class.getName()
-                        + " needs a public no-argument constructor");
+                .hasMessage("cannot make @DetachOnPeerClose handler " + NoDefaultConstructor.class.getName()
+                        + ": it has no public no-argument constructor");
     }
 
     public static final class RecordingHandler implements org.wsdetach.DetachHandler {
