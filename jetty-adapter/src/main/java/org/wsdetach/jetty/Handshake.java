@@ -3,7 +3,9 @@ package org.wsdetach.jetty;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.ConnectionMetaData;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.Configuration;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -26,15 +28,17 @@ final class Handshake {
 
     private final DetachThreads threads;
     private final EeGlue glue;
+    private final DeclaredHandlerCheck declaredHandlers;
     private DetachOnPeerClose declared;
     /** The Jakarta layer's frame handler, whose session exists once Jetty has opened it. */
     private volatile FrameHandler jakarta;
     private CoreSession session;
     private JettyEndPoint endPoint;
 
-    Handshake(DetachThreads threads, EeGlue glue) {
+    Handshake(DetachThreads threads, EeGlue glue, DeclaredHandlerCheck declaredHandlers) {
         this.threads = threads;
         this.glue = glue;
+        this.declaredHandlers = declaredHandlers;
     }
 
     WebSocketNegotiator negotiator(WebSocketNegotiator jetty) {
@@ -45,6 +49,11 @@ final class Handshake {
                 FrameHandler handler = jetty.negotiate(request, response, callback);
                 jakarta = handler;
                 Class<?> type = handler == null ? null : glue.endpointClass(handler);
+                if (type != null && declaredHandlers.refusal(type).isPresent()) {
+                    // A negotiator that answers null has written the response: no upgrade.
+                    Response.writeError(request, response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500);
+                    return null;
+                }
                 declared = type == null ? null : type.getAnnotation(DetachOnPeerClose.class);
                 return handler;
             }

@@ -26,7 +26,7 @@ class TomcatDeclaredHandlerTest extends ConformanceBase {
     }
 
     @Test
-    void aScannedEndpointWithAHandlerWithoutConstructorFailsTheWebApplicationsStart() {
+    void anAnnotatedEndpointWithAHandlerWithoutConstructorFailsTheWebApplicationsStart() {
         assertStartFails(WronglyDeclared.NoConstructorEndpoint.class, WronglyDeclared.NO_CONSTRUCTOR);
     }
 

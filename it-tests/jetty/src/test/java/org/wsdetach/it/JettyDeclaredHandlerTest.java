@@ -1,0 +1,61 @@
+package org.wsdetach.it;
+
+import jakarta.websocket.server.ServerContainer;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * Jetty refuses an endpoint whose {@code @DetachOnPeerClose} handler cannot be instantiated: when the web
+ * application starts if the endpoint is deployed by then, otherwise at each of its handshakes.
+ */
+class JettyDeclaredHandlerTest extends ConformanceBase {
+
+    @Override
+    protected ServerFixture fixture() {
+        return new JettyFixture();
+    }
+
+    @Test
+    void anAnnotatedEndpointWithAHandlerWithoutConstructorFailsTheWebApplicationsStart() {
+        assertStartFails(WronglyDeclared.NoConstructorEndpoint.class, WronglyDeclared.NO_CONSTRUCTOR);
+    }
+
+    @Test
+    void aProgrammaticEndpointWithAnAbstractHandlerFailsTheWebApplicationsStart() {
+        assertStartFails(WronglyDeclared.AbstractHandlerConfig.class, WronglyDeclared.ABSTRACT);
+    }
+
+    @Test
+    void anEndpointMappedAfterTheStartIsRefusedAtEachHandshakeWith500AndLoggedOnce() throws Exception {
+        CompletableFuture<Throwable> added = new CompletableFuture<>();
+        Probe.onOpen = s -> added.complete(catchThrowable(() ->
+                ((ServerContainer) s.getContainer()).addEndpoint(WronglyDeclared.NoConstructorEndpoint.class)));
+        try (SocketPeer peer = peer("/probe")) {
+            assertThat(added.get(10, TimeUnit.SECONDS)).as("Jetty maps it").isNull();
+        }
+        try (CapturedLog log = new CapturedLog()) {
+            for (int handshake = 0; handshake < 2; handshake++) {
+                assertThatThrownBy(() -> peer("/no-constructor")).isInstanceOf(IOException.class)
+                        .hasMessageStartingWith("upgrade refused: HTTP/1.1 500");
+            }
+            assertThat(log.mentioning(WronglyDeclared.NO_CONSTRUCTOR)).singleElement()
+                    .isEqualTo(List.of("wsdetach-jetty refuses the WebSocket handshakes of an endpoint mapped after"
+                            + " web application '' started, with HTTP 500: " + WronglyDeclared.NO_CONSTRUCTOR));
+        }
+    }
+
+    private void assertStartFails(Class<?> endpoint, String message) {
+        Throwable failure = catchThrowable(() -> fixture().start(endpoint).close());
+        // Embedded Jetty's start throws the listener's exception as it is.
+        assertThat(failure).isInstanceOf(IllegalStateException.class)
+                .hasMessage("wsdetach-jetty cannot deploy web application '': " + message);
+    }
+}
