@@ -11,9 +11,14 @@ import java.lang.annotation.Target;
  * as if {@link Detach#detachOnPeerClose(jakarta.websocket.Session, java.time.Duration, DetachHandler)} had
  * been called in {@code @OnOpen} with {@link #timeoutMillis()} and a new instance of {@link #value()}.
  *
- * <p>The handler class must have a public no-argument constructor; one instance is created per session,
- * when the session opens. A registration made with {@link Detach#detachOnPeerClose} replaces the
- * declared one for that session.
+ * <p>The handler class must be a public, non-abstract class, top-level or static nested, with a public
+ * no-argument constructor; one instance is created per session, when the session opens. A provider checks
+ * this, and {@link #timeoutMillis()}, when it deploys the endpoint, and refuses an endpoint that breaks it with
+ * a {@link jakarta.websocket.DeploymentException} naming the endpoint class, the handler class and what is wrong,
+ * surfaced as the container reports a bad endpoint; where the container shows the provider an endpoint only at
+ * its first handshake, that handshake and every later one are refused instead. A constructor that throws can
+ * only be found when a session opens: that session then does not open, and its connection is closed. A
+ * registration made with {@link Detach#detachOnPeerClose} replaces the declared one for that session.
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)

@@ -134,6 +134,13 @@ public abstract class ConformanceBase {
         assertThat(peer.readUntilClosed()).isEmpty();
     }
 
+    /** {@code endpoints} and one more. */
+    static Class<?>[] with(Class<?>[] endpoints, Class<?> another) {
+        Class<?>[] all = java.util.Arrays.copyOf(endpoints, endpoints.length + 1);
+        all[endpoints.length] = another;
+        return all;
+    }
+
     /**
      * The bytes of {@code wire} followed by the header of a close frame, without its payload, as {@code peer}'s
      * role sends them: two bytes, so that every container has begun reading the close frame once it has

@@ -63,6 +63,31 @@ public final class WronglyDeclared {
         }
     }
 
+    /** Deploys: its handler's constructor can only be found to throw when a session opens. */
+    @ServerEndpoint("/throwing-handler")
+    @DetachOnPeerClose(ThrowingHandler.class)
+    public static class ThrowingHandlerEndpoint {
+        @jakarta.websocket.OnOpen
+        public void open(Session session) throws Exception {
+            Probe.Recorder.open(session);
+        }
+
+        @jakarta.websocket.OnClose
+        public void close(Session session, jakarta.websocket.CloseReason reason) {
+            Probe.Recorder.close(session, reason);
+        }
+    }
+
+    public static class ThrowingHandler implements DetachHandler {
+        public ThrowingHandler() {
+            throw new IllegalStateException("no configuration");
+        }
+
+        @Override
+        public void onDetached(DetachedConnection connection) {
+        }
+    }
+
     public static class NeedsArgument implements DetachHandler {
         public NeedsArgument(String configuration) {
         }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -21,6 +22,11 @@ class JettyDeclaredHandlerTest extends ConformanceBase {
     @Override
     protected ServerFixture fixture() {
         return new JettyFixture();
+    }
+
+    @Override
+    ServerFixture.RunningServer start(Class<?>... endpoints) throws Exception {
+        return super.start(with(endpoints, WronglyDeclared.ThrowingHandlerEndpoint.class));
     }
 
     @Test
@@ -50,6 +56,17 @@ class JettyDeclaredHandlerTest extends ConformanceBase {
                     .isEqualTo(List.of("wsdetach-jetty refuses the WebSocket handshakes of an endpoint mapped after"
                             + " web application '' started, with HTTP 500: " + WronglyDeclared.NO_CONSTRUCTOR));
         }
+    }
+
+    @Test
+    void aHandlerWhoseConstructorThrowsRefusesEachHandshakeWith500() throws Exception {
+        AtomicBoolean opened = new AtomicBoolean();
+        Probe.onOpen = s -> opened.set(true);
+        // The constructor runs inside Jetty's upgrade, which answers the exception with a 500.
+        assertThatThrownBy(() -> peer("/throwing-handler")).isInstanceOf(IOException.class)
+                .hasMessageStartingWith("upgrade refused: HTTP/1.1 500");
+        assertNothingMoreOnceTheServerHasStopped();
+        assertThat(opened).isFalse();
     }
 
     private void assertStartFails(Class<?> endpoint, String message) {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -23,6 +24,11 @@ class TomcatDeclaredHandlerTest extends ConformanceBase {
     @Override
     protected ServerFixture fixture() {
         return new TomcatFixture();
+    }
+
+    @Override
+    ServerFixture.RunningServer start(Class<?>... endpoints) throws Exception {
+        return super.start(with(endpoints, WronglyDeclared.ThrowingHandlerEndpoint.class));
     }
 
     @Test
@@ -52,6 +58,18 @@ class TomcatDeclaredHandlerTest extends ConformanceBase {
                     .isEqualTo(List.of("wsdetach-tomcat refuses the WebSocket handshakes of an endpoint deployed after"
                             + " web application '' started, with HTTP 500: " + WronglyDeclared.NO_CONSTRUCTOR));
         }
+    }
+
+    @Test
+    void aHandlerWhoseConstructorThrowsClosesEachConnectionBeforeItsSessionOpens() throws Exception {
+        AtomicBoolean opened = new AtomicBoolean();
+        Probe.onOpen = s -> opened.set(true);
+        // The constructor runs as Tomcat hands the upgraded connection over: after the 101, before the session.
+        try (SocketPeer peer = peer("/throwing-handler")) {
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        assertNothingMoreOnceTheServerHasStopped();
+        assertThat(opened).isFalse();
     }
 
     private static void assertStartFails(Class<?> endpoint, String message) {

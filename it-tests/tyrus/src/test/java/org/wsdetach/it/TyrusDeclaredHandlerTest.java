@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.wsdetach.tyrus.DetachingServerContainerFactory;
 
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -15,7 +16,17 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * does not start. (On Tyrus' embedded server, {@code ServerContainer.addEndpoint} after the start deploys nothing
  * and reaches no code of the adapter's, so there is nothing to check later.)
  */
-class TyrusDeclaredHandlerTest {
+class TyrusDeclaredHandlerTest extends ConformanceBase {
+
+    @Override
+    protected ServerFixture fixture() {
+        return new TyrusFixture();
+    }
+
+    @Override
+    ServerFixture.RunningServer start(Class<?>... endpoints) throws Exception {
+        return super.start(with(endpoints, WronglyDeclared.ThrowingHandlerEndpoint.class));
+    }
 
     @Test
     void anAnnotatedEndpointWithAHandlerWithoutConstructorFailsTheStart() {
@@ -25,6 +36,18 @@ class TyrusDeclaredHandlerTest {
     @Test
     void aProgrammaticEndpointWithAnAbstractHandlerFailsTheStart() {
         assertStartFails(WronglyDeclared.AbstractHandlerConfig.class, WronglyDeclared.ABSTRACT);
+    }
+
+    @Test
+    void aHandlerWhoseConstructorThrowsClosesEachConnectionBeforeItsSessionOpens() throws Exception {
+        AtomicBoolean opened = new AtomicBoolean();
+        Probe.onOpen = s -> opened.set(true);
+        // The constructor runs as Tyrus opens the session, after the 101: Grizzly then closes the connection.
+        try (SocketPeer peer = peer("/throwing-handler")) {
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        assertNothingMoreOnceTheServerHasStopped();
+        assertThat(opened).isFalse();
     }
 
     private static void assertStartFails(Class<?> endpoint, String message) {
