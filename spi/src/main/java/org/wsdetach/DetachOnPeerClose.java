@@ -12,13 +12,14 @@ import java.lang.annotation.Target;
  * been called in {@code @OnOpen} with {@link #timeoutMillis()} and a new instance of {@link #value()}.
  *
  * <p>The handler class must be a public, non-abstract class, top-level or static nested, with a public
- * no-argument constructor; one instance is created per session, when the session opens. A provider checks
- * this, and {@link #timeoutMillis()}, when it deploys the endpoint, and refuses an endpoint that breaks it with
- * a {@link jakarta.websocket.DeploymentException} naming the endpoint class, the handler class and what is wrong,
- * surfaced as the container reports a bad endpoint; where the container shows the provider an endpoint only at
- * its first handshake, that handshake and every later one are refused instead. A constructor that throws can
- * only be found when a session opens: that session then does not open, and its connection is closed. A
- * registration made with {@link Detach#detachOnPeerClose} replaces the declared one for that session.
+ * no-argument constructor; one instance is created per session, when the session opens. The providers check
+ * this, and {@link #timeoutMillis()}, as early as their container lets them: when the endpoint is deployed, by
+ * refusing it with a {@link jakarta.websocket.DeploymentException} naming the endpoint class, the handler class
+ * and what is wrong, which the container reports as it reports a bad endpoint; for an endpoint the container shows
+ * them only at its first handshake, by refusing that handshake and every later one. (Where a container's
+ * internals are not as its provider expects, the fault shows only when a session opens.) A constructor that
+ * throws can only be found when a session opens: that session then does not open, and its connection is
+ * closed. A registration made with {@link Detach#detachOnPeerClose} replaces the declared one for that session.
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
