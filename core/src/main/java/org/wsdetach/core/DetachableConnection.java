@@ -605,7 +605,7 @@ public final class DetachableConnection {
 
     /**
      * A detach the peer started has no future to fail: its failure goes to the log and to its handler, once
-     * (the state lets one failure or one hand-over through), after the connection has been closed.
+     * (the state lets one failure or one hand-over through), once the connection's close has been asked for.
      */
     private void peerDetachFailed(DetachHandler owner, Exception error) {
         String sessionId = container.sessionId();
