@@ -59,7 +59,8 @@ import java.util.stream.Collectors;
  * </table>
  *
  * <p>Once our close frame has been sent, every failure closes the connection ("the socket is closed
- * even in the case of error"); the handler is called only on success.
+ * even in the case of error"); the handler's {@link DetachHandler#onDetached} is called only on success. A
+ * detach the peer started has no future: its failures go to {@link DetachHandler#onDetachFailed}.
  */
 public final class Detach {
 
@@ -136,10 +137,13 @@ public final class Detach {
      * connection goes to {@code handler}, open. Until the peer's close frame arrives the session behaves
      * as usual. Call it before the close frame can arrive, typically in {@code @OnOpen}; a later call
      * replaces the handler and the timeout. A close frame that has begun to arrive must complete, and the
-     * connection be handed over, within {@code timeout} ({@link #NO_DEADLINE} for no bound); otherwise, as
-     * for any failure of a detach the peer started, the connection is closed, {@code @OnClose} gets
-     * {@link CloseReason.CloseCodes#CLOSED_ABNORMALLY} (or {@link CloseReason.CloseCodes#PROTOCOL_ERROR} for
-     * a malformed close frame, which the peer is also sent) and the failure is logged at {@code WARNING}.
+     * connection be handed over, within {@code timeout} ({@link #NO_DEADLINE} for no bound). Otherwise, as
+     * for any failure of a detach the peer started, the connection is closed, the failure is logged at
+     * {@code WARNING} with the session's id, and the handler's {@link DetachHandler#onDetachFailed} is told,
+     * with the exception that {@link #detach} would have failed its future with (see the class table). If the
+     * close frame had not arrived whole, {@code @OnClose} gets {@link CloseReason.CloseCodes#CLOSED_ABNORMALLY}
+     * (or {@link CloseReason.CloseCodes#PROTOCOL_ERROR} for a malformed close frame, which the peer is also
+     * sent); if it had, {@code @OnClose} gets the peer's reason, as on success.
      *
      * @param session an open session of a supported container
      * @param timeout how long the peer's close frame may take, from its first byte to the hand-over

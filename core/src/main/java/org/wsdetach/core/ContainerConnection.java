@@ -65,4 +65,13 @@ public interface ContainerConnection {
      * @return the transport, for the detached connection
      */
     Transport release();
+
+    /**
+     * The id of the session on this connection ({@code Session.getId()}), for the report of a failed detach
+     * that the peer started. Called on any thread, only once the peer has sent frames, so once the session
+     * exists.
+     *
+     * @return the session's id
+     */
+    String sessionId();
 }

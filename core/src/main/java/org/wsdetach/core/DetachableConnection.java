@@ -11,7 +11,6 @@ import org.wsdetach.spi.FrameScanner;
 import org.wsdetach.spi.WebSocketProtocol;
 
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.System.Logger.Level;
 import java.net.ProtocolException;
 import java.net.SocketException;
@@ -158,22 +157,14 @@ public final class DetachableConnection {
 
     /**
      * Arms the handler an endpoint class declares with {@link DetachOnPeerClose}, with its timeout: a new
-     * instance of the handler class for this connection.
+     * instance of the handler class for this connection. The adapter has had the declaration
+     * {@linkplain DeclaredHandlers#check checked} when it deployed the endpoint.
      *
-     * @throws IllegalStateException if the handler class has no public no-argument constructor, or it failed
+     * @throws IllegalStateException if the handler's constructor throws (with what it threw as the cause), or
+     *                               the class cannot be instantiated
      */
     public void detachOnPeerClose(DetachOnPeerClose declared) {
-        Class<? extends DetachHandler> type = declared.value();
-        DetachHandler declaredHandler;
-        try {
-            declaredHandler = type.getConstructor().newInstance();
-        } catch (InvocationTargetException e) {
-            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName() + " failed", e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("@DetachOnPeerClose handler " + type.getName()
-                    + " needs a public no-argument constructor", e);
-        }
-        detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()), declaredHandler);
+        detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()), DeclaredHandlers.newHandler(declared));
     }
 
     // ---- reading, on the adapter's reading thread ----
@@ -550,10 +541,12 @@ public final class DetachableConnection {
         try {
             detached = open(container.release(), initialBytes, reason);
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "detaching " + container + " failed at the hand-over; closing it", e);
             container.closeTransport();
             if (future != null) {
+                LOG.log(Level.WARNING, "detaching " + container + " failed at the hand-over; closing it", e);
                 future.completeExceptionally(e);
+            } else {
+                peerDetachFailed(owner, e);
             }
             return;
         }
@@ -582,6 +575,7 @@ public final class DetachableConnection {
     private void fail(Exception error) {
         DetachState.State before;
         CompletableFuture<DetachedConnection> future;
+        DetachHandler owner;
         synchronized (lock) {
             before = state.fail();
             if (before == null) {
@@ -589,6 +583,7 @@ public final class DetachableConnection {
             }
             cancelDeadlineLocked();
             future = result;
+            owner = handler;
         }
         if (before == DetachState.State.PEER_CLOSE_ARRIVING) {
             // Our reply was not sent yet: the peer gets a close frame that says why, and @OnClose runs with
@@ -604,8 +599,23 @@ public final class DetachableConnection {
         if (future != null) {
             future.completeExceptionally(error);
         } else {
-            LOG.log(Level.WARNING, "the peer-initiated detach of " + container + " failed; the connection is closed",
-                    error);
+            peerDetachFailed(owner, error);
+        }
+    }
+
+    /**
+     * A detach the peer started has no future to fail: its failure goes to the log and to its handler, once
+     * (the state lets one failure or one hand-over through), once the connection's close has been asked for.
+     */
+    private void peerDetachFailed(DetachHandler owner, Exception error) {
+        String sessionId = container.sessionId();
+        LOG.log(Level.WARNING, "the peer-initiated detach of session " + sessionId + " (" + container
+                + ") failed; the connection is closed", error);
+        try {
+            owner.onDetachFailed(sessionId, error);
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.WARNING, "onDetachFailed of detach handler " + owner + " for session " + sessionId
+                    + " threw; the failure stays as it was", e);
         }
     }
 

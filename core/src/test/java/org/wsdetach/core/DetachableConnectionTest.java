@@ -14,7 +14,6 @@ import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -23,7 +22,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -43,7 +41,7 @@ class DetachableConnectionTest {
 
     private DetachThreads threads;
     private ServerSocketChannel listener;
-    private final FakeContainer container = new FakeContainer();
+    private FakeContainer container;
     private DetachableConnection connection;
     private final CompletableFuture<DetachedConnection> handed = new CompletableFuture<>();
 
@@ -51,16 +49,16 @@ class DetachableConnectionTest {
     void setUp() throws IOException {
         threads = DetachThreads.open("core-test");
         listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        container = new FakeContainer(listener);
         connection = DetachableConnection.forServer(container, threads);
+        container.connection = connection;
     }
 
     @AfterEach
     void tearDown() throws IOException {
         threads.close();
         listener.close();
-        for (SocketChannel channel : container.channels) {
-            channel.close();
-        }
+        container.closeChannels();
     }
 
     @Test
@@ -288,8 +286,8 @@ class DetachableConnectionTest {
         }
         assertThatThrownBy(() -> connection.detachOnPeerClose(Declaring.class.getAnnotation(org.wsdetach.DetachOnPeerClose.class)))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("@DetachOnPeerClose handler " + NoDefaultConstructor.class.getName()
-                        + " needs a public no-argument constructor");
+                .hasMessage("cannot make @DetachOnPeerClose handler " + NoDefaultConstructor.class.getName()
+                        + ": it has no public no-argument constructor");
     }
 
     public static final class RecordingHandler implements org.wsdetach.DetachHandler {
@@ -313,79 +311,5 @@ class DetachableConnectionTest {
 
     private static ByteBuffer bytes(String hex) {
         return ByteBuffer.wrap(HEX.parseHex(hex.replace(" ", "")));
-    }
-
-    private static String hex(ByteBuffer bytes) {
-        byte[] copy = new byte[bytes.remaining()];
-        bytes.duplicate().get(copy);
-        return HEX.formatHex(copy);
-    }
-
-    /** A container that records what it is asked, writes at once, and stops reading when told to. */
-    private final class FakeContainer implements ContainerConnection {
-        final List<String> delivered = new ArrayList<>();
-        final List<String> written = new ArrayList<>();
-        final List<CloseReason> closedSessions = new ArrayList<>();
-        final List<SocketChannel> channels = new ArrayList<>();
-        final CompletableFuture<Boolean> transportClosedFuture = new CompletableFuture<>();
-        volatile boolean transportClosed;
-        /** False for a peer that never reads: our close frame stays queued. */
-        boolean writesComplete = true;
-        boolean stopAsked;
-        Consumer<String> onDeliver = bytes -> { };
-
-        @Override
-        public void deliver(ByteBuffer bytes) {
-            String hex = hex(bytes);
-            delivered.add(hex);
-            onDeliver.accept(hex);
-            bytes.position(bytes.limit());
-        }
-
-        @Override
-        public void write(ByteBuffer frame, Consumer<Throwable> done) {
-            String hex = hex(frame);
-            written.add(hex.substring(0, 4) + " " + hex.substring(4, 8) + (hex.length() > 8 ? " " + hex.substring(8) : ""));
-            if (writesComplete) {
-                done.accept(null);
-            }
-        }
-
-        @Override
-        public void stopReading() {
-            stopAsked = true;
-        }
-
-        /** What an adapter does when its read event is over. */
-        void completeStops() {
-            assertThat(stopAsked).as("the core asked to stop reading").isTrue();
-            connection.readsStopped();
-        }
-
-        @Override
-        public void closeSession(CloseReason reason) {
-            closedSessions.add(reason);
-            connection.sessionClosed();
-        }
-
-        @Override
-        public void closeTransport() {
-            transportClosed = true;
-            transportClosedFuture.complete(true);
-        }
-
-        @Override
-        public Transport release() {
-            try {
-                SocketChannel client = SocketChannel.open(listener.getLocalAddress());
-                SocketChannel server = listener.accept();
-                server.configureBlocking(false);
-                channels.add(client);
-                channels.add(server);
-                return Transport.plain(server, null, () -> { });
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
     }
 }

@@ -5,6 +5,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
+import org.apache.catalina.LifecycleState;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.tomcat.util.net.SSLHostConfig;
@@ -54,7 +55,8 @@ public final class TomcatServer implements AutoCloseable {
      * @param tls       the server's TLS context ({@code wss}), or null for plain {@code ws}
      * @param detach    whether the sessions can be detached (false: Tomcat exactly as it is)
      * @param endpoints the {@code @ServerEndpoint} classes
-     * @throws LifecycleException if Tomcat cannot start, for example because the port is taken
+     * @throws LifecycleException if Tomcat cannot start, for example because the port is taken, or if the web
+     *                            application does not (Tomcat logs why)
      */
     public static TomcatServer start(String host, int port, SSLContext tls, boolean detach, Class<?>... endpoints)
             throws LifecycleException, IOException {
@@ -96,6 +98,11 @@ public final class TomcatServer implements AutoCloseable {
         } catch (LifecycleException | RuntimeException e) {
             server.close();
             throw e;
+        }
+        if (context.getState() != LifecycleState.STARTED) {
+            // Tomcat logs why a web application failed, stops it and goes on serving without it: a failed start here.
+            server.close();
+            throw new LifecycleException("the web application did not start; Tomcat's log says why");
         }
         return server;
     }

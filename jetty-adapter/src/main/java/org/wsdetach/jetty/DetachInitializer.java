@@ -55,7 +55,9 @@ public final class DetachInitializer implements ServletContainerInitializer {
         context.addListener(new ServletContextListener() {
             @Override
             public void contextInitialized(ServletContextEvent event) {
-                // After every initializer, Jetty's WebSocket one among them, has put its filter in place.
+                // After every initializer, Jetty's WebSocket one among them, has put its filter in place and mapped
+                // the endpoints it deploys.
+                filter.checkDeployedEndpoints();
                 glue.prepend(context, FILTER_NAME, filter);
             }
 

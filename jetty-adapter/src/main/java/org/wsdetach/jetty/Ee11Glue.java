@@ -62,4 +62,11 @@ final class Ee11Glue implements EeGlue {
         return handler instanceof JakartaWebSocketFrameHandler
                 ? ((JakartaWebSocketFrameHandler) handler).getEndpoint().getClass() : null;
     }
+
+    @Override
+    public String sessionId(FrameHandler handler) {
+        Session session = handler instanceof JakartaWebSocketFrameHandler
+                ? ((JakartaWebSocketFrameHandler) handler).getSession() : null;
+        return session == null ? null : session.getId();
+    }
 }

@@ -43,4 +43,7 @@ interface EeGlue {
 
     /** The class of the endpoint that a frame handler of this layer serves; null if it is not one. */
     Class<?> endpointClass(FrameHandler handler);
+
+    /** The id of the Jakarta session of a frame handler of this layer; null if it is not one, or has none yet. */
+    String sessionId(FrameHandler handler);
 }

@@ -3,7 +3,9 @@ package org.wsdetach.jetty;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.ConnectionMetaData;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.Configuration;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -16,7 +18,6 @@ import org.wsdetach.core.DetachThreads;
 
 import java.util.EventListener;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 
 /**
  * One WebSocket handshake that Jetty performs on the adapter's behalf: its negotiator is Jetty's own, wrapped
@@ -26,14 +27,18 @@ import java.util.function.Function;
 final class Handshake {
 
     private final DetachThreads threads;
-    private final Function<FrameHandler, Class<?>> endpointClass;
+    private final EeGlue glue;
+    private final DeclaredHandlerCheck declaredHandlers;
     private DetachOnPeerClose declared;
+    /** The Jakarta layer's frame handler, whose session exists once Jetty has opened it. */
+    private volatile FrameHandler jakarta;
     private CoreSession session;
     private JettyEndPoint endPoint;
 
-    Handshake(DetachThreads threads, Function<FrameHandler, Class<?>> endpointClass) {
+    Handshake(DetachThreads threads, EeGlue glue, DeclaredHandlerCheck declaredHandlers) {
         this.threads = threads;
-        this.endpointClass = endpointClass;
+        this.glue = glue;
+        this.declaredHandlers = declaredHandlers;
     }
 
     WebSocketNegotiator negotiator(WebSocketNegotiator jetty) {
@@ -42,7 +47,13 @@ final class Handshake {
             public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response,
                                           Callback callback) {
                 FrameHandler handler = jetty.negotiate(request, response, callback);
-                Class<?> type = handler == null ? null : endpointClass.apply(handler);
+                jakarta = handler;
+                Class<?> type = handler == null ? null : glue.endpointClass(handler);
+                if (type != null && declaredHandlers.refusal(type).isPresent()) {
+                    // A negotiator that answers null has written the response: no upgrade.
+                    Response.writeError(request, response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500);
+                    return null;
+                }
                 declared = type == null ? null : type.getAnnotation(DetachOnPeerClose.class);
                 return handler;
             }
@@ -87,7 +98,7 @@ final class Handshake {
             synchronized (Handshake.this) {
                 if (endPoint == null) {
                     endPoint = new JettyConnection(http.getEndPoint(), session, metaData.getConnector().getExecutor(),
-                            threads, declared).endPoint();
+                            threads, declared, () -> glue.sessionId(jakarta)).endPoint();
                 }
                 return endPoint;
             }

@@ -26,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * One WebSocket connection of Jetty's, seen from below Jetty's {@code WebSocketConnection}: the Jetty glue of
@@ -49,6 +50,8 @@ final class JettyConnection implements ContainerConnection {
     private final EndPoint real;
     private final java.net.SocketAddress peer;
     private final CoreSession session;
+    /** The Jakarta session's id, which Jetty makes after this connection. */
+    private final Supplier<String> sessionId;
     private final Executor executor;
     private final DetachableConnection core;
     private final JettyEndPoint endPoint;
@@ -83,11 +86,12 @@ final class JettyConnection implements ContainerConnection {
     private volatile CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
 
     JettyConnection(EndPoint real, CoreSession session, Executor executor, DetachThreads threads,
-                    DetachOnPeerClose declared) {
+                    DetachOnPeerClose declared, Supplier<String> sessionId) {
         this.real = real;
         // Read now: a closed end point has no address any more, and the logs name failed connections.
         this.peer = real.getRemoteSocketAddress();
         this.session = session;
+        this.sessionId = sessionId;
         this.executor = executor;
         this.core = DetachableConnection.forServer(this, threads);
         this.endPoint = new JettyEndPoint(real, this);
@@ -489,6 +493,11 @@ final class JettyConnection implements ContainerConnection {
             return Transport.tls(channel, tls.getSSLEngine(), JettyInternals.encryptedInput(tls), real, network::close);
         }
         return Transport.plain(channel, real, network::close);
+    }
+
+    @Override
+    public String sessionId() {
+        return sessionId.get();
     }
 
     @Override

@@ -31,11 +31,22 @@ final class UpgradeFilter implements Filter {
     private final EeGlue glue;
     private final ServletContext context;
     private final OnDemandThreads threads;
+    private final DeclaredHandlerCheck declaredHandlers;
 
     UpgradeFilter(EeGlue glue, ServletContext context, String name) {
         this.glue = glue;
         this.context = context;
         this.threads = new OnDemandThreads(name);
+        this.declaredHandlers = new DeclaredHandlerCheck(context.getContextPath());
+    }
+
+    /**
+     * Checks the endpoints mapped by now: called once the application's initializers have run.
+     *
+     * @throws IllegalStateException if one declares a {@code @DetachOnPeerClose} handler no instance can be made of
+     */
+    void checkDeployedEndpoints() {
+        declaredHandlers.checkDeployed(WebSocketMappings.getMappings(glue.contextHandler(context)));
     }
 
     @Override
@@ -56,7 +67,7 @@ final class UpgradeFilter implements Filter {
             return;
         }
         Response jettyResponse = glue.response(jettyRequest);
-        Handshake handshake = new Handshake(detachThreads, glue::endpointClass);
+        Handshake handshake = new Handshake(detachThreads, glue, declaredHandlers);
         FutureCallback callback = new FutureCallback();
         // As Jetty's filter does, for endpoints that look for the servlet request and response.
         jettyRequest.setAttribute(WebSocketConstants.WEBSOCKET_WRAPPED_REQUEST_ATTRIBUTE, request);

@@ -46,6 +46,8 @@ final class TomcatConnection implements ContainerConnection {
     private final DetachableConnection core;
     private final Class<?> endpointClass;
     private SocketWrapperBase<?> socket;
+    /** Read when the socket is given: a closed socket wrapper has no address any more, and the logs name connections. */
+    private volatile String peer = "(opening)";
     /** Null unless the NIO connector serves the connection: only its transport can be taken over. */
     private NioChannel channel;
     private volatile WsSession session;
@@ -75,6 +77,7 @@ final class TomcatConnection implements ContainerConnection {
     /** Tomcat has given the upgrade handler its socket: called before the session opens. */
     void socket(SocketWrapperBase<?> wrapper) {
         socket = wrapper;
+        peer = wrapper.getRemoteAddr() + ":" + wrapper.getRemotePort();
         if (wrapper instanceof NioEndpoint.NioSocketWrapper) {
             channel = ((NioEndpoint.NioSocketWrapper) wrapper).getSocket();
         }
@@ -331,8 +334,13 @@ final class TomcatConnection implements ContainerConnection {
     }
 
     @Override
+    public String sessionId() {
+        WsSession opened = session;
+        return opened == null ? null : opened.getId();
+    }
+
+    @Override
     public String toString() {
-        SocketWrapperBase<?> wrapper = socket;
-        return "Tomcat connection " + (wrapper == null ? "(opening)" : wrapper.getRemoteAddr() + ":" + wrapper.getRemotePort());
+        return "Tomcat connection " + peer;
     }
 }

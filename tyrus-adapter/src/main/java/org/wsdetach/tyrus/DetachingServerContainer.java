@@ -23,6 +23,7 @@ import org.glassfish.tyrus.spi.UpgradeRequest;
 import org.glassfish.tyrus.spi.UpgradeResponse;
 import org.glassfish.tyrus.spi.WebSocketEngine;
 import org.glassfish.tyrus.spi.Writer;
+import org.wsdetach.core.DeclaredHandlers;
 import org.wsdetach.core.DetachThreads;
 
 import javax.net.ssl.SSLContext;
@@ -69,13 +70,16 @@ final class DetachingServerContainer extends TyrusServerContainer {
         this.engine = new DetachingEngine(tyrusEngine);
     }
 
+    /** Every endpoint is deployed here, at start and by a later {@code addEndpoint}: a wrong declaration fails it. */
     @Override
     public void register(Class<?> endpointClass) throws DeploymentException {
+        DeclaredHandlers.check(endpointClass);
         engine.register(endpointClass, contextPath);
     }
 
     @Override
     public void register(ServerEndpointConfig serverEndpointConfig) throws DeploymentException {
+        DeclaredHandlers.check(serverEndpointConfig.getEndpointClass());
         engine.register(serverEndpointConfig, contextPath);
     }
 

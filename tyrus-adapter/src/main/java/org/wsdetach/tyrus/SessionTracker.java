@@ -39,6 +39,7 @@ final class SessionTracker implements ApplicationEventListener {
             public MessageEventListener onSessionOpened(String sessionId) {
                 TyrusConnection connection = TyrusConnection.opening();
                 if (connection != null) {
+                    connection.sessionOpened(sessionId);
                     TyrusDetachProvider.register(sessionId, connection);
                     if (declared != null) {
                         arm(connection, declared, endpointClass);

@@ -68,6 +68,8 @@ final class TyrusConnection implements Connection, ReadHandler, ContainerConnect
     // Guarded by this.
     /** A detach from {@code @OnOpen}: Tyrus' session can only be closed once it exists. */
     private CloseReason closeWhenAttached;
+    /** Learnt when Tyrus opens the session (server) or when it is first detached (client). */
+    private volatile String sessionId;
 
     private TyrusConnection(org.glassfish.grizzly.Connection<?> transport, Writer transportWriter, boolean client,
                             DetachThreads threads) {
@@ -123,6 +125,11 @@ final class TyrusConnection implements Connection, ReadHandler, ContainerConnect
 
     DetachableConnection core() {
         return core;
+    }
+
+    /** Tyrus has opened session {@code id} on this connection. */
+    void sessionOpened(String id) {
+        sessionId = id;
     }
 
     void attach(Connection tyrusConnection) {
@@ -278,6 +285,11 @@ final class TyrusConnection implements Connection, ReadHandler, ContainerConnect
         // never completes, which is what would make Grizzly ask for reads again.
         return tls == null ? Transport.plain(channel, transport, onClose)
                 : Transport.tls(channel, tls, undecrypted, transport, onClose);
+    }
+
+    @Override
+    public String sessionId() {
+        return sessionId;
     }
 
     @Override

@@ -59,6 +59,8 @@ public final class TyrusDetachProvider implements DetachProvider {
             connection = TyrusInternals.connectionOf(session);
         }
         if (connection != null) {
+            // A client's session is learnt here: Tyrus' client reports no session opening to the adapter.
+            connection.sessionOpened(session.getId());
             if (connection.secure()) {
                 TyrusInternals.checkTlsHandOver();
             }

@@ -134,6 +134,36 @@ public abstract class ConformanceBase {
         assertThat(peer.readUntilClosed()).isEmpty();
     }
 
+    /** {@code endpoints} and one more. */
+    static Class<?>[] with(Class<?>[] endpoints, Class<?> another) {
+        Class<?>[] all = java.util.Arrays.copyOf(endpoints, endpoints.length + 1);
+        all[endpoints.length] = another;
+        return all;
+    }
+
+    /**
+     * The bytes of {@code wire} followed by the header of a close frame, without its payload, as {@code peer}'s
+     * role sends them: two bytes, so that every container has begun reading the close frame once it has
+     * answered {@code wire} (Tomcat shows a frame to the adapter from its second byte on).
+     */
+    static byte[] withTheStartOfACloseFrame(SocketPeer peer, String wire) {
+        byte[] before = peer.bytes(wire);
+        byte[] bytes = java.util.Arrays.copyOf(before, before.length + 2);
+        System.arraycopy(peer.bytes(CLOSE_1000), 0, bytes, before.length, 2);
+        return bytes;
+    }
+
+    /**
+     * Stops the server, after which nothing more can reach the test, and checks that no further {@code @OnClose}
+     * or {@link org.wsdetach.DetachHandler#onDetachFailed} did: what the test awaited happened exactly once.
+     */
+    void assertNothingMoreOnceTheServerHasStopped() {
+        server.close();
+        server = null;
+        assertThat(Probe.closes).as("@OnClose calls after the one awaited").isEmpty();
+        assertThat(Probe.detachFailures).as("onDetachFailed calls after the one awaited").isEmpty();
+    }
+
     /**
      * Floods {@code connection} with 64 MiB from {@code peer} while nobody reads it: the peer must be held
      * back by TCP long before all of it is out, and everything must arrive once the connection is read.

@@ -6,8 +6,11 @@ import org.junit.jupiter.api.Test;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
+import java.net.ProtocolException;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.TimeoutException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.wsdetach.it.Wire.ascii;
@@ -157,6 +160,83 @@ public abstract class PeerDetachConformance extends ConformanceBase {
         }
         assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.PROTOCOL_ERROR);
         assertThat(Probe.handed).isNotDone();
+    }
+
+    // ---- a failed detach, as the application sees it: DetachHandler.onDetachFailed ----
+
+    @Test
+    void halfACloseFrameAndThenSilenceIsReportedOnceAsATimeout() throws Exception {
+        Probe.onOpen = s -> Detach.detachOnPeerClose(s, Duration.ofMillis(Probe.BRIEF_TIMEOUT_MILLIS), Probe.HAND_TO_TEST);
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex("88");
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        Probe.DetachFailure failure = Probe.awaitDetachFailure();
+        assertThat(failure.cause()).isInstanceOf(TimeoutException.class)
+                .hasMessage("the peer's close frame did not complete within PT0.3S");
+        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.CLOSED_ABNORMALLY);
+        assertThat(failure.sessionId()).isEqualTo(Probe.closedSessionIds.poll());
+        assertNothingMoreOnceTheServerHasStopped();
+        assertThat(Probe.handed).isNotDone();
+    }
+
+    @Test
+    void aDeclaredHandlerIsToldOfItsSessionsFailure() throws Exception {
+        try (SocketPeer peer = peer("/declared-brief")) {
+            peer.writeHex("88");
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        assertThat(Probe.awaitDetachFailure().cause()).isInstanceOf(TimeoutException.class)
+                .hasMessage("the peer's close frame did not complete within PT0.3S");
+        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.CLOSED_ABNORMALLY);
+        assertNothingMoreOnceTheServerHasStopped();
+    }
+
+    @Test
+    void aMalformedCloseFrameIsReportedOnceAsAProtocolError() throws Exception {
+        detachOnPeerCloseFromOnOpen();
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex("[8801 03]" + HELLO);
+            assertThat(peer.readFrameHex()).isEqualTo("8802" + "03ea");
+            assertThat(peer.readUntilClosed()).isEmpty();
+        }
+        Probe.DetachFailure failure = Probe.awaitDetachFailure();
+        assertThat(failure.cause()).isInstanceOf(ProtocolException.class)
+                .hasMessage("while waiting for the peer's close frame: close payload of 1 byte");
+        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.PROTOCOL_ERROR);
+        assertThat(failure.sessionId()).isEqualTo(Probe.closedSessionIds.poll());
+        assertNothingMoreOnceTheServerHasStopped();
+    }
+
+    @Test
+    void aResetInTheMiddleOfTheCloseFrameIsReportedOnceAsASocketException() throws Exception {
+        detachOnPeerCloseFromOnOpen();
+        try (SocketPeer peer = peer("/probe")) {
+            // One write: once the echo is back, the server has begun reading the close frame too.
+            peer.write(withTheStartOfACloseFrame(peer, text("echo:x")));
+            assertThat(peer.readFrameHex()).isEqualTo("8106" + ascii("echo:x"));
+            peer.reset();
+        }
+        Probe.DetachFailure failure = Probe.awaitDetachFailure();
+        assertThat(failure.cause()).isInstanceOf(SocketException.class)
+                .hasMessageMatching("connection closed \\(.+\\) before the peer's close frame");
+        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.CLOSED_ABNORMALLY);
+        assertThat(failure.sessionId()).isEqualTo(Probe.closedSessionIds.poll());
+        assertNothingMoreOnceTheServerHasStopped();
+    }
+
+    @Test
+    void aSuccessfulDetachIsNoFailure() throws Exception {
+        detachOnPeerCloseFromOnOpen();
+        try (SocketPeer peer = peer("/probe")) {
+            peer.writeHex(CLOSE_1000 + HELLO);
+            assertThat(peer.readFrameHex()).isEqualTo(REPLY_1000);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            connection.close();
+        }
+        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+        assertNothingMoreOnceTheServerHasStopped();
     }
 
     @Test

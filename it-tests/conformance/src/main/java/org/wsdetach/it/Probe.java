@@ -36,6 +36,10 @@ final class Probe {
     /** Runs inside {@code @OnClose}, before the close is recorded. */
     static volatile SessionAction onClose;
     static final BlockingQueue<CloseReason> closes = new LinkedBlockingQueue<>();
+    /** The id of the session of each recorded close, in the order of {@link #closes}. */
+    static final BlockingQueue<String> closedSessionIds = new LinkedBlockingQueue<>();
+    /** What the test's handlers were told by {@link DetachHandler#onDetachFailed}. */
+    static final BlockingQueue<DetachFailure> detachFailures = new LinkedBlockingQueue<>();
     static volatile CompletableFuture<DetachedConnection> handed = new CompletableFuture<>();
     static volatile CompletableFuture<Boolean> openInOnClose = new CompletableFuture<>();
 
@@ -47,13 +51,37 @@ final class Probe {
         onText = session -> { };
         onClose = session -> { };
         closes.clear();
+        closedSessionIds.clear();
+        detachFailures.clear();
         handed = new CompletableFuture<>();
         openInOnClose = new CompletableFuture<>();
         greeting = null;
     }
 
-    /** The handler tests give to detach: it hands the connection to the test. */
-    static final DetachHandler HAND_TO_TEST = connection -> handed.complete(connection);
+    /** The handler tests give to detach: it hands the connection, or the failure, to the test. */
+    static final DetachHandler HAND_TO_TEST = new DetachHandler() {
+        @Override
+        public void onDetached(DetachedConnection connection) {
+            handed.complete(connection);
+        }
+
+        @Override
+        public void onDetachFailed(String sessionId, Exception cause) {
+            detachFailures.add(new DetachFailure(sessionId, cause));
+        }
+    };
+
+    /** What {@link DetachHandler#onDetachFailed} was told. */
+    record DetachFailure(String sessionId, Exception cause) {
+    }
+
+    static DetachFailure awaitDetachFailure() throws InterruptedException {
+        DetachFailure failure = detachFailures.poll(10, TimeUnit.SECONDS);
+        if (failure == null) {
+            throw new AssertionError("onDetachFailed was not called within 10 s");
+        }
+        return failure;
+    }
 
     static DetachedConnection awaitHanded() throws Exception {
         return handed.get(10, TimeUnit.SECONDS);
@@ -91,6 +119,7 @@ final class Probe {
                 throw new IllegalStateException(e);
             }
             openInOnClose.complete(session.isOpen());
+            closedSessionIds.add(session.getId());
             closes.add(reason);
         }
     }
@@ -197,6 +226,11 @@ final class Probe {
                 connection.write(java.nio.ByteBuffer.wrap(greeting.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             }
             handed.complete(connection);
+        }
+
+        @Override
+        public void onDetachFailed(String sessionId, Exception cause) {
+            HAND_TO_TEST.onDetachFailed(sessionId, cause);
         }
     }
 }

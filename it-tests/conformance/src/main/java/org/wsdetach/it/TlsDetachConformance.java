@@ -11,7 +11,6 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
-import java.io.ByteArrayOutputStream;
 import java.net.SocketException;
 import java.nio.channels.SocketChannel;
 import java.util.Arrays;
@@ -39,6 +38,8 @@ public abstract class TlsDetachConformance extends ConformanceBase {
 
     static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
     static final String SERVER_CLOSE_BYE = "8805" + "03e8" + ascii("bye");
+    /** A record header and 16 zero bytes, no TLS record: written straight onto the TCP connection under TLS. */
+    static final byte[] NOT_A_TLS_RECORD = Wire.hex("1703030010" + "00".repeat(16));
 
     @Override
     ServerFixture.RunningServer start(Class<?>... endpoints) throws Exception {
@@ -214,6 +215,27 @@ public abstract class TlsDetachConformance extends ConformanceBase {
     }
 
     @Test
+    void aTlsFailureInThePeersCloseFrameIsReportedToTheHandlerWithItsCause() throws Exception {
+        Probe.onOpen = s -> Detach.detachOnPeerClose(s, Probe.HAND_TO_TEST);
+        try (SocketPeer peer = peer("/probe")) {
+            // One record: once the echo is back, the server has begun reading the close frame too.
+            peer.write(withTheStartOfACloseFrame(peer, text("echo:x")));
+            assertThat(peer.readFrameHex()).isEqualTo("8106" + ascii("echo:x"));
+            peer.rawSocket().getOutputStream().write(NOT_A_TLS_RECORD);
+            // The server ends the connection, with a TLS alert (Tomcat) or without one.
+            assertThat(catchThrowable(peer::readUntilClosed)).satisfiesAnyOf(
+                    end -> assertThat(end).isNull(), end -> assertThat(end).isInstanceOf(SSLException.class));
+        }
+        Probe.DetachFailure failure = Probe.awaitDetachFailure();
+        assertThat(failure.cause()).isInstanceOf(SocketException.class);
+        assertThat(Stream.iterate((Throwable) failure.cause(), Objects::nonNull, Throwable::getCause))
+                .anyMatch(cause -> cause instanceof SSLException);
+        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.CLOSED_ABNORMALLY);
+        assertThat(failure.sessionId()).isEqualTo(Probe.closedSessionIds.poll());
+        assertNothingMoreOnceTheServerHasStopped();
+    }
+
+    @Test
     void aHandlerThatDoesNotReadStopsThePeer() throws Exception {
         try (SocketPeer peer = peer("/declared")) {
             peer.writeHex(CLOSE_1000);
@@ -231,11 +253,7 @@ public abstract class TlsDetachConformance extends ConformanceBase {
         try (SocketPeer peer = peer("/probe")) {
             peer.writeHex(text("go"));
             assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
-            // Bytes that are no TLS record, straight onto the TCP connection under the TLS session.
-            ByteArrayOutputStream garbage = new ByteArrayOutputStream();
-            garbage.write(new byte[]{0x17, 0x03, 0x03, 0x00, 0x10});
-            garbage.write(new byte[16]);
-            peer.rawSocket().getOutputStream().write(garbage.toByteArray());
+            peer.rawSocket().getOutputStream().write(NOT_A_TLS_RECORD);
             Throwable failure = catchThrowable(() -> stage.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS));
             assertThat(failure).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SocketException.class);
             assertThat(Stream.iterate(failure, Objects::nonNull, Throwable::getCause))
