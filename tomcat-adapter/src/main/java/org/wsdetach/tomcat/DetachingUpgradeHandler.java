@@ -72,13 +72,25 @@ public final class DetachingUpgradeHandler extends WsHttpUpgradeHandler {
     }
 
     /**
+     * A negative {@code now} is the connector stopping: it ends every waiting connection, and Tomcat 10.1
+     * closes their sockets with no call to {@link #destroy}. A detach under way cannot finish then.
+     */
+    @Override
+    public void timeoutAsync(long now) {
+        if (now < 0 && connection != null) {
+            connection.endedByTomcat("Tomcat's connector stopped");
+        }
+        super.timeoutAsync(now);
+    }
+
+    /**
      * Tomcat is done with the connection: it closed the socket (its stop, a timeout, an error), which it
      * signals with no event. A detach under way cannot finish then.
      */
     @Override
     public void destroy() {
         if (connection != null) {
-            connection.destroyed();
+            connection.endedByTomcat("closed by Tomcat");
         }
         super.destroy();
     }

@@ -217,9 +217,12 @@ final class TomcatConnection implements ContainerConnection {
         return state == SocketState.UPGRADED && aLoneFrameStartIsTaken() ? takeOver() : state;
     }
 
-    /** Tomcat has closed the socket and released the connection; after a hand-over it no longer can. */
-    void destroyed() {
-        core.onTransportClosed("closed by Tomcat", null);
+    /**
+     * Tomcat is done with the connection ({@code how}, for the error): a detach under way fails. After a
+     * hand-over Tomcat no longer knows the connection.
+     */
+    void endedByTomcat(String how) {
+        core.onTransportClosed(how, null);
     }
 
     /** From now on the core reads: first what Tomcat read and did not parse, from {@link #takeOverAt}. */
