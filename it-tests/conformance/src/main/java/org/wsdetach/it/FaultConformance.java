@@ -278,8 +278,9 @@ public abstract class FaultConformance extends ConformanceBase {
     }
 
     @Test
-    void aPeerThatFloodsDataFramesAndNeverClosesIsCutOffAtTheDeadline() throws Exception {
-        detachOnGo(BRIEF);
+    void aPeerThatFloodsDataFramesAndNeverClosesIsCutOffAtTheDeadlineWithoutBeingBuffered() throws Exception {
+        long heapBefore = HeapMeter.usedAfterGc();
+        detachOnGo(Duration.ofMillis(1500));
         try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             awaitOurCloseFrame(peer);
@@ -295,12 +296,24 @@ public abstract class FaultConformance extends ConformanceBase {
                     // The server cut the connection.
                 }
             });
+            // Frames the server keeps would show in its heap; discarded ones are garbage.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (flooded.get() < FLOOD_BYTES && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+            long heapWhileFlooded = HeapMeter.usedAfterGc();
+            long floodedThen = flooded.get();
             assertThat(failure()).isInstanceOf(TimeoutException.class);
             flood.get(10, TimeUnit.SECONDS);
-            assertThat(flooded.get()).as("frames were discarded while we waited, not just held back").isPositive();
+            assertThat(floodedThen).as("flooded within a second").isGreaterThanOrEqualTo(FLOOD_BYTES);
+            assertThat(heapWhileFlooded - heapBefore).as("heap grown while %d bytes were flooded", floodedThen)
+                    .isLessThan(FLOOD_BYTES / 2);
         }
         assertClosedOnceWithoutHandOver(CloseCodes.NORMAL_CLOSURE);
     }
+
+    /** What the flood must have sent, in frames of 64 KiB, while the detach waits. */
+    static final long FLOOD_BYTES = 16L << 20;
 
     @ParameterizedTest
     @ValueSource(strings = {

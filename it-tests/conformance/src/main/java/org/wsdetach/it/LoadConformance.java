@@ -5,8 +5,6 @@ import jakarta.websocket.server.ServerEndpoint;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -155,7 +153,7 @@ public abstract class LoadConformance {
 
         static Baseline measure() throws IOException {
             return new Baseline(Thread.activeCount(), Thread.getAllStackTraces().keySet().stream()
-                    .filter(thread -> thread.getName().startsWith("wsdetach")).count(), openDescriptors(), heapAfterGc());
+                    .filter(thread -> thread.getName().startsWith("wsdetach")).count(), openDescriptors(), HeapMeter.usedAfterGc());
         }
 
         /**
@@ -179,21 +177,6 @@ public abstract class LoadConformance {
             try (var list = Files.list(fds)) {
                 return list.count();
             }
-        }
-
-        private static long heapAfterGc() {
-            MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-            long used = Long.MAX_VALUE;
-            // A few collections, until one frees nothing more: the first may leave garbage the next finds.
-            for (int i = 0; i < 5; i++) {
-                System.gc();
-                long now = memory.getHeapMemoryUsage().getUsed();
-                if (now >= used) {
-                    break;
-                }
-                used = now;
-            }
-            return used;
         }
     }
 }
