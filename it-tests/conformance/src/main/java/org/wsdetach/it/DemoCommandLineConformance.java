@@ -161,9 +161,9 @@ public abstract class DemoCommandLineConformance {
         assertThat(client.exitValue()).isZero();
     }
 
+    /** The empty echo is the plain run's: over TLS, a few bytes and many, each a JVM of its own. */
     @ParameterizedTest
-    @CsvSource({"server-detach, 0", "server-detach, 5", "server-detach, 16777216",
-            "client-detach, 0", "client-detach, 5", "client-detach, 16777216"})
+    @CsvSource({"server-detach, 5", "server-detach, 16777216", "client-detach, 5", "client-detach, 16777216"})
     void theClientCommandChecksTheServerOverTls(String mode, long bytes) throws Exception {
         Process client = java(null, "client", secure.toString(), "--mode", mode, "--bytes", Long.toString(bytes),
                 "--trust", certificate.toString());
