@@ -209,6 +209,10 @@ final class JettyConnection implements ContainerConnection {
                 throw e;
             } finally {
                 filling = null;
+                if (closedByJetty) {
+                    // Closed while this fill ran, which may have read on as if it were not.
+                    core.onTransportClosed("closed by Jetty", null);
+                }
             }
             if (n < 0) {
                 core.onTransportClosed("end of stream", null);
@@ -265,7 +269,7 @@ final class JettyConnection implements ContainerConnection {
             // Jetty's connection over the real end point, open now: its close (Jetty's stop closes every end
             // point) may come while no read of ours is pending to fail.
             closeWatched = true;
-            real.getConnection().addEventListener(closedByJetty);
+            real.getConnection().addEventListener(closeListener);
         }
         if (heldFill != null) {
             throw new ReadPendingException();
@@ -304,14 +308,16 @@ final class JettyConnection implements ContainerConnection {
     }
 
     private boolean closeWatched;
-    /** The thread in the real end point's fill, if any. */
+    /** The thread in the real end point's fill, if any: its end or failure reaches the core from there. */
     private volatile Thread filling;
+    private volatile boolean closedByJetty;
 
-    private final Connection.Listener closedByJetty = new Connection.Listener() {
+    private final Connection.Listener closeListener = new Connection.Listener() {
         @Override
         public void onClosed(Connection closed) {
-            if (filling != Thread.currentThread()) {
-                // Not closed by a failure of our own fill, which reports it with its cause.
+            closedByJetty = true;
+            if (filling == null) {
+                // Else the fill under way reports it as it ends: with its cause, if the close is its failure's.
                 core.onTransportClosed("closed by Jetty", null);
             }
         }

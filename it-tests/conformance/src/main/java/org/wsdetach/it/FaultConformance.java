@@ -313,7 +313,7 @@ public abstract class FaultConformance extends ConformanceBase {
     }
 
     /** What the flood must have sent, in frames of 64 KiB, while the detach waits. */
-    static final long FLOOD_BYTES = 16L << 20;
+    static final long FLOOD_BYTES = 8L << 20;
 
     @ParameterizedTest
     @ValueSource(strings = {
@@ -452,7 +452,8 @@ public abstract class FaultConformance extends ConformanceBase {
                         session.getBasicRemote().sendText("message " + i);
                         sending.countDown();
                     }
-                } catch (IOException | IllegalStateException stopped) {
+                } catch (Exception stopped) {
+                    // IOException or IllegalStateException, as the container has it; recorded, whatever it is.
                     sender.complete(stopped);
                 }
             });
