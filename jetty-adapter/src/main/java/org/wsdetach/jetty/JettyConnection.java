@@ -8,6 +8,7 @@ import org.eclipse.jetty.io.SelectableChannelEndPoint;
 import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.WebSocketConnection;
 import org.wsdetach.DetachOnPeerClose;
 import org.wsdetach.core.ContainerConnection;
 import org.wsdetach.core.ContainerWrite;
@@ -262,52 +263,70 @@ final class JettyConnection implements ContainerConnection {
     /**
      * Jetty wants to be told when it can fill again. Its callback is kept here, and our own one registered with
      * the real end point, so that the callback can also be run without network bytes: to give Jetty the
-     * synthetic close frame. Once reads have stopped it is kept for good.
+     * synthetic close frame. Once reads have stopped it is kept for good. Jetty is called outside this
+     * connection's monitor: Jetty's selector, closing the end point, calls back into it holding its own lock.
      */
-    synchronized void fillInterested(Callback callback) throws ReadPendingException {
-        if (!closeWatched) {
-            // Jetty's connection over the real end point, open now: its close (Jetty's stop closes every end
-            // point) may come while no read of ours is pending to fail.
-            closeWatched = true;
-            real.getConnection().addEventListener(closeListener);
+    void fillInterested(Callback callback) throws ReadPendingException {
+        Connection jetty = real.getConnection();
+        boolean watch;
+        boolean wake = false;
+        boolean registerReal = false;
+        synchronized (this) {
+            if (heldFill != null) {
+                throw new ReadPendingException();
+            }
+            heldFill = callback;
+            // Jetty may ask before its upgrade has put its WebSocket connection on the end point; the HTTP
+            // connection before it closes at the upgrade, which is no close of the transport.
+            watch = jetty != watched && jetty instanceof WebSocketConnection;
+            if (watch) {
+                watched = jetty;
+            }
+            if (syntheticClose != null) {
+                wake = true;
+            } else if (!readsStoppedReported && !realFillInterest) {
+                realFillInterest = true;
+                registerReal = true;
+            }
         }
-        if (heldFill != null) {
-            throw new ReadPendingException();
+        if (watch) {
+            // Jetty's connection over the real end point: its close (Jetty's stop closes every end point) may
+            // come while no read of ours is pending to fail.
+            jetty.addEventListener(closeListener);
         }
-        heldFill = callback;
-        if (syntheticClose != null) {
-            wakeJettyLocked();
-        } else if (!readsStoppedReported && !realFillInterest) {
-            realFillInterest = true;
+        if (wake) {
+            wakeJetty();
+        } else if (registerReal) {
             real.fillInterested(networkReadable);
         }
     }
 
-    synchronized boolean tryFillInterested(Callback callback) {
-        if (heldFill != null) {
+    boolean tryFillInterested(Callback callback) {
+        try {
+            fillInterested(callback);
+            return true;
+        } catch (ReadPendingException pending) {
             return false;
         }
-        fillInterested(callback);
-        return true;
     }
 
     synchronized boolean isFillInterested() {
         return heldFill != null;
     }
 
-    private synchronized void wakeJetty() {
-        wakeJettyLocked();
-    }
-
-    private void wakeJettyLocked() {
-        Callback held = heldFill;
-        heldFill = null;
+    private void wakeJetty() {
+        Callback held;
+        synchronized (this) {
+            held = heldFill;
+            heldFill = null;
+        }
         if (held != null) {
             executor.execute(held::succeeded);
         }
     }
 
-    private boolean closeWatched;
+    /** The connection of Jetty's whose close {@link #closeListener} hears. */
+    private Connection watched;
     /** The thread in the real end point's fill, if any: its end or failure reaches the core from there. */
     private volatile Thread filling;
     private volatile boolean closedByJetty;
