@@ -45,6 +45,38 @@ class DetachThreadsTest {
     }
 
     @Test
+    void closingOnAnInterruptedThreadStillClosesAndKeepsTheInterrupt() throws Exception {
+        DetachThreads threads = DetachThreads.open("threads-test-interrupted");
+        Thread.currentThread().interrupt();
+        threads.close();
+        assertThat(Thread.interrupted()).isTrue();
+        assertThat(threads.timer.isShutdown()).isTrue();
+        assertThat(threads.ioLoop.execute(() -> { })).isFalse();
+    }
+
+    @Test
+    void aLoopWhoseSelectorFailsClosesItsConnections() throws Exception {
+        IoLoop loop = new IoLoop("threads-test-failing-io");
+        CountDownLatch closed = new CountDownLatch(1);
+        IoLoop.Member member = new IoLoop.Member() {
+            @Override
+            public void onReady(int readyOps) {
+            }
+
+            @Override
+            public void closeQuietly() {
+                closed.countDown();
+            }
+        };
+        assertThat(loop.attach(member)).isTrue();
+        loop.selector().close();
+        assertThat(closed.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(loop.execute(() -> { })).isFalse();
+        assertThat(loop.attach(member)).isFalse();
+        loop.close();
+    }
+
+    @Test
     void theClientsShareOneSet() {
         assertThat(DetachThreads.forClients()).isSameAs(DetachThreads.forClients());
         assertThat(DetachThreads.forClients().ioLoop.execute(() -> { })).isTrue();
