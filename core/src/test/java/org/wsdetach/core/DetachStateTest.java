@@ -198,6 +198,24 @@ class DetachStateTest {
     }
 
     @Test
+    void conditionsMetOutsideADetachAreNotCounted() {
+        DetachState state = new DetachState();
+        assertThat(state.met(DetachState.CLOSE_WRITTEN)).isFalse();
+        assertThat(state.met(DetachState.SESSION_CLOSED)).isFalse();
+        state.detach();
+        assertThat(state.toString()).isEqualTo("AWAITING_PEER_CLOSE conditions met 0b0");
+    }
+
+    @Test
+    void allThreeConditionsBeforeThePeersCloseFrameAreNoHandOver() {
+        DetachState state = reach(State.AWAITING_PEER_CLOSE);
+        assertThat(state.met(DetachState.CLOSE_WRITTEN)).isFalse();
+        assertThat(state.met(DetachState.READS_STOPPED)).isFalse();
+        assertThat(state.met(DetachState.SESSION_CLOSED)).isFalse();
+        assertThat(state.state()).isEqualTo(State.AWAITING_PEER_CLOSE);
+    }
+
+    @Test
     void everyStateHasAPathAndEveryTableEventExists() {
         assertThat(PATHS.keySet()).containsExactlyInAnyOrder(State.values());
         for (State target : State.values()) {

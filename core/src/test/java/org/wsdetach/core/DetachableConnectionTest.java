@@ -676,6 +676,122 @@ class DetachableConnectionTest {
                 .isEqualTo("DetachableConnection[" + container + ", AWAITING_PEER_CLOSE conditions met 0b101]");
     }
 
+    @Test
+    void aDetachWithATimeoutAskedByTheReaderWaitsPastTheEndOfTheRead() {
+        CompletableFuture<DetachedConnection> future = connection.reading(() -> {
+            CompletableFuture<DetachedConnection> asked = connection.detach(BYE, Duration.ofSeconds(30), handed::complete);
+            read(TEXT_HI);
+            return asked;
+        });
+        assertThat(future).isNotDone();
+        assertThat(container.transportClosed).isFalse();
+    }
+
+    @Test
+    void aZeroTimeoutDetachInAReadEventWaitsForTheEndOfTheEventNotOfEachRead() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.reading(() -> {
+            CompletableFuture<DetachedConnection> asked = connection.detach(BYE, Duration.ZERO, handed::complete);
+            read(TEXT_HI);
+            read(CLOSE_1000);
+            return asked;
+        });
+        container.completeStops();
+        assertThat(future.get(10, TimeUnit.SECONDS)).isSameAs(handed.get());
+    }
+
+    @Test
+    void aZeroTimeoutDetachInAReadEventFailsWhenTheEventEndsWithoutTheCloseFrame() {
+        CompletableFuture<DetachedConnection> future = connection.reading(() -> {
+            CompletableFuture<DetachedConnection> asked = connection.detach(BYE, Duration.ZERO, handed::complete);
+            read(TEXT_HI);
+            assertThat(asked).isNotDone();
+            return asked;
+        });
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(TimeoutException.class);
+        assertThat(container.transportCloses).isEqualTo(1);
+    }
+
+    @Test
+    void aCloseFrameArrivingAtAnOffsetOfTheAdaptersBufferIsReadFromThere() throws Exception {
+        connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
+        // The adapter's buffer holds bytes before its position that are not the stream's.
+        ByteBuffer buffer = bytes("deadbeef" + CLOSE_1000 + "6869").position(4);
+        connection.onInbound(buffer);
+        container.completeStops();
+        DetachedConnection detached = handed.get(10, TimeUnit.SECONDS);
+        assertThat(buffer.hasRemaining()).isFalse();
+        ByteBuffer rest = ByteBuffer.allocate(2);
+        assertThat(detached.read(rest).get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(HEX.formatHex(rest.array())).isEqualTo("6869");
+        detached.close();
+    }
+
+    @Test
+    void aPayloadByteThatLooksLikeACloseFrameStartIsNoCloseFrame() throws Exception {
+        read("818200000000");
+        read("8869");
+        assertThat(container.delivered).containsExactly("818200000000", "8869");
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        future.get(10, TimeUnit.SECONDS).close();
+    }
+
+    @Test
+    void anEmptyContainerWriteIsWrittenAndNoCloseFrame() {
+        List<String> writes = new ArrayList<>();
+        assertThat(connection.onContainerWrite(ByteBuffer.allocate(0), () -> writes.add("empty")))
+                .isEqualTo(ContainerWrite.WRITTEN);
+        assertThat(writes).containsExactly("empty");
+        connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+    }
+
+    @Test
+    void aLocalDetachClosesTheSessionOnceAndSendsOneCloseFrame() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        future.get(10, TimeUnit.SECONDS).close();
+        assertThat(container.closedSessions).containsExactly(BYE);
+        assertThat(container.written).containsExactly("8805 03e8 627965");
+    }
+
+    @Test
+    void theLongestCountableTimeoutArmsNoTimerEither() throws Exception {
+        connection.detach(BYE, Duration.ofNanos(Long.MAX_VALUE), handed::complete);
+        assertThat(threads.timer.getQueue()).isEmpty();
+    }
+
+    @Test
+    void aFailedHandOverOfAPeerInitiatedDetachClosesTheTransport() {
+        container.releaseFailure = new IllegalStateException("the container cannot let go");
+        connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        assertThat(container.transportCloses).isEqualTo(1);
+        assertThat(handed).isNotDone();
+    }
+
+    @Test
+    void aSecondFailureOfTheSameDetachDoesNothing() {
+        container.writeFailure = new IOException("broken pipe");
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Duration.ZERO, handed::complete);
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(java.net.SocketException.class);
+        assertThat(container.transportCloses).isEqualTo(1);
+    }
+
+    @Test
+    void aPeerInitiatedDetachThatTimesOutSendsNoProtocolError() throws Exception {
+        connection.detachOnPeerClose(Duration.ofMillis(200), handed::complete);
+        read("88");
+        assertThat(container.transportClosedFuture.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(container.written).isEmpty();
+        assertThat(container.closedSessions).singleElement().satisfies(reason -> {
+            assertThat(reason.getCloseCode()).isEqualTo(CloseCodes.CLOSED_ABNORMALLY);
+            assertThat(reason.getReasonPhrase()).isEqualTo("detach failed");
+        });
+    }
+
     public static final class ThrowingConstructor implements org.wsdetach.DetachHandler {
         public ThrowingConstructor() {
             throw new IllegalStateException("thrown on purpose by a test handler's constructor");
@@ -723,6 +839,7 @@ class DetachableConnectionTest {
         final List<SocketChannel> channels = new ArrayList<>();
         final CompletableFuture<Boolean> transportClosedFuture = new CompletableFuture<>();
         volatile boolean transportClosed;
+        volatile int transportCloses;
         /** False for a peer that never reads: our close frame stays queued. */
         boolean writesComplete = true;
         /** What every write fails with, if not null. */
@@ -776,6 +893,7 @@ class DetachableConnectionTest {
 
         @Override
         public void closeTransport() {
+            transportCloses++;
             transportClosed = true;
             transportClosedFuture.complete(true);
         }
