@@ -49,8 +49,8 @@ class DetachStateTest {
             Map.entry("fail", s -> String.valueOf(s.fail())),
             Map.entry("transportClosed", DetachState::transportClosed));
 
-    @ParameterizedTest(name = "{0} --{1}--> {2} returning {3}")
-    @CsvSource(delimiter = '|', textBlock = """
+    /** Every event in every state: from, event, to, and what the event returns. */
+    private static final String TRANSITIONS = """
             OPEN                | arm               | ARMED               | -
             OPEN                | detach            | AWAITING_PEER_CLOSE | -
             OPEN                | writeData         | OPEN                | WRITTEN
@@ -60,6 +60,8 @@ class DetachStateTest {
             OPEN                | protocolBroken    | CLOSING             | -
             OPEN                | peerCloseComplete | OPEN                | ISE: no close frame is awaited in OPEN
             OPEN                | closeWritten      | OPEN                | false
+            OPEN                | readsStopped      | OPEN                | false
+            OPEN                | sessionClosed     | OPEN                | false
             OPEN                | fail              | OPEN                | null
             OPEN                | transportClosed   | CLOSING             | false
 
@@ -70,6 +72,10 @@ class DetachStateTest {
             ARMED               | containerReleases | CLOSING             | true
             ARMED               | peerCloseBegins   | PEER_CLOSE_ARRIVING | DETACH_BEGINS
             ARMED               | protocolBroken    | CLOSING             | -
+            ARMED               | peerCloseComplete | ARMED               | ISE: no close frame is awaited in ARMED
+            ARMED               | closeWritten      | ARMED               | false
+            ARMED               | readsStopped      | ARMED               | false
+            ARMED               | sessionClosed     | ARMED               | false
             ARMED               | fail              | ARMED               | null
             ARMED               | transportClosed   | CLOSING             | false
 
@@ -79,6 +85,11 @@ class DetachStateTest {
             CLOSING             | writeClose        | CLOSING             | WRITTEN
             CLOSING             | containerReleases | CLOSING             | true
             CLOSING             | peerCloseBegins   | CLOSING             | TO_CONTAINER
+            CLOSING             | protocolBroken    | CLOSING             | -
+            CLOSING             | peerCloseComplete | CLOSING             | ISE: no close frame is awaited in CLOSING
+            CLOSING             | closeWritten      | CLOSING             | false
+            CLOSING             | readsStopped      | CLOSING             | false
+            CLOSING             | sessionClosed     | CLOSING             | false
             CLOSING             | fail              | CLOSING             | null
             CLOSING             | transportClosed   | CLOSING             | false
 
@@ -91,6 +102,7 @@ class DetachStateTest {
             AWAITING_PEER_CLOSE | protocolBroken    | AWAITING_PEER_CLOSE | -
             AWAITING_PEER_CLOSE | peerCloseComplete | HANDING_OVER        | false
             AWAITING_PEER_CLOSE | closeWritten      | AWAITING_PEER_CLOSE | false
+            AWAITING_PEER_CLOSE | readsStopped      | AWAITING_PEER_CLOSE | false
             AWAITING_PEER_CLOSE | sessionClosed     | AWAITING_PEER_CLOSE | false
             AWAITING_PEER_CLOSE | fail              | FAILED              | AWAITING_PEER_CLOSE
             AWAITING_PEER_CLOSE | transportClosed   | AWAITING_PEER_CLOSE | true
@@ -100,7 +112,12 @@ class DetachStateTest {
             PEER_CLOSE_ARRIVING | writeData         | PEER_CLOSE_ARRIVING | REFUSED
             PEER_CLOSE_ARRIVING | writeClose        | PEER_CLOSE_ARRIVING | SWALLOWED
             PEER_CLOSE_ARRIVING | containerReleases | PEER_CLOSE_ARRIVING | false
+            PEER_CLOSE_ARRIVING | peerCloseBegins   | PEER_CLOSE_ARRIVING | DETACHING
+            PEER_CLOSE_ARRIVING | protocolBroken    | PEER_CLOSE_ARRIVING | -
             PEER_CLOSE_ARRIVING | peerCloseComplete | HANDING_OVER        | true
+            PEER_CLOSE_ARRIVING | closeWritten      | PEER_CLOSE_ARRIVING | false
+            PEER_CLOSE_ARRIVING | readsStopped      | PEER_CLOSE_ARRIVING | false
+            PEER_CLOSE_ARRIVING | sessionClosed     | PEER_CLOSE_ARRIVING | false
             PEER_CLOSE_ARRIVING | fail              | FAILED              | PEER_CLOSE_ARRIVING
             PEER_CLOSE_ARRIVING | transportClosed   | PEER_CLOSE_ARRIVING | true
 
@@ -108,8 +125,13 @@ class DetachStateTest {
             HANDING_OVER        | detach            | HANDING_OVER        | ISE: the session is already detaching
             HANDING_OVER        | writeData         | HANDING_OVER        | REFUSED
             HANDING_OVER        | writeClose        | HANDING_OVER        | SWALLOWED
+            HANDING_OVER        | containerReleases | HANDING_OVER        | false
+            HANDING_OVER        | peerCloseBegins   | HANDING_OVER        | DETACHING
+            HANDING_OVER        | protocolBroken    | HANDING_OVER        | -
             HANDING_OVER        | peerCloseComplete | HANDING_OVER        | ISE: no close frame is awaited in HANDING_OVER
             HANDING_OVER        | closeWritten      | HANDING_OVER        | false
+            HANDING_OVER        | readsStopped      | HANDING_OVER        | false
+            HANDING_OVER        | sessionClosed     | HANDING_OVER        | false
             HANDING_OVER        | fail              | FAILED              | HANDING_OVER
             HANDING_OVER        | transportClosed   | HANDING_OVER        | true
 
@@ -118,7 +140,12 @@ class DetachStateTest {
             DETACHED            | writeData         | DETACHED            | REFUSED
             DETACHED            | writeClose        | DETACHED            | SWALLOWED
             DETACHED            | containerReleases | DETACHED            | false
+            DETACHED            | peerCloseBegins   | DETACHED            | DETACHING
+            DETACHED            | protocolBroken    | DETACHED            | -
+            DETACHED            | peerCloseComplete | DETACHED            | ISE: no close frame is awaited in DETACHED
             DETACHED            | closeWritten      | DETACHED            | false
+            DETACHED            | readsStopped      | DETACHED            | false
+            DETACHED            | sessionClosed     | DETACHED            | false
             DETACHED            | fail              | DETACHED            | null
             DETACHED            | transportClosed   | DETACHED            | false
 
@@ -127,10 +154,18 @@ class DetachStateTest {
             FAILED              | writeData         | FAILED              | REFUSED
             FAILED              | writeClose        | FAILED              | SWALLOWED
             FAILED              | containerReleases | FAILED              | false
+            FAILED              | peerCloseBegins   | FAILED              | DETACHING
+            FAILED              | protocolBroken    | FAILED              | -
+            FAILED              | peerCloseComplete | FAILED              | ISE: no close frame is awaited in FAILED
             FAILED              | closeWritten      | FAILED              | false
+            FAILED              | readsStopped      | FAILED              | false
+            FAILED              | sessionClosed     | FAILED              | false
             FAILED              | fail              | FAILED              | null
             FAILED              | transportClosed   | FAILED              | false
-            """)
+            """;
+
+    @ParameterizedTest(name = "{0} --{1}--> {2} returning {3}")
+    @CsvSource(delimiter = '|', textBlock = TRANSITIONS)
     void transition(State from, String event, State to, String outcome) {
         DetachState state = reach(from);
         Object result;
@@ -163,10 +198,67 @@ class DetachStateTest {
     }
 
     @Test
+    void conditionsMetOutsideADetachAreNotCounted() {
+        DetachState state = new DetachState();
+        assertThat(state.met(DetachState.CLOSE_WRITTEN)).isFalse();
+        assertThat(state.met(DetachState.SESSION_CLOSED)).isFalse();
+        state.detach();
+        assertThat(state.toString()).isEqualTo("AWAITING_PEER_CLOSE conditions met 0b0");
+    }
+
+    @Test
+    void allThreeConditionsBeforeThePeersCloseFrameAreNoHandOver() {
+        DetachState state = reach(State.AWAITING_PEER_CLOSE);
+        assertThat(state.met(DetachState.CLOSE_WRITTEN)).isFalse();
+        assertThat(state.met(DetachState.READS_STOPPED)).isFalse();
+        assertThat(state.met(DetachState.SESSION_CLOSED)).isFalse();
+        assertThat(state.state()).isEqualTo(State.AWAITING_PEER_CLOSE);
+    }
+
+    @Test
     void everyStateHasAPathAndEveryTableEventExists() {
         assertThat(PATHS.keySet()).containsExactlyInAnyOrder(State.values());
         for (State target : State.values()) {
             assertThat(reach(target).state()).isEqualTo(target);
+        }
+    }
+
+    @Test
+    void theTableHasEveryEventInEveryStateOnce() {
+        List<String> pairs = TRANSITIONS.lines().filter(line -> !line.isBlank())
+                .map(line -> line.split("\\|"))
+                .map(cells -> cells[0].trim() + " " + cells[1].trim())
+                .toList();
+        List<String> expected = new java.util.ArrayList<>();
+        for (State state : State.values()) {
+            for (String event : EVENTS.keySet()) {
+                expected.add(state + " " + event);
+            }
+        }
+        assertThat(pairs).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    @Test
+    void theDescriptionOfADetachShowsTheConditionsMetSoFar() {
+        DetachState state = reach(State.AWAITING_PEER_CLOSE);
+        assertThat(state.toString()).isEqualTo("AWAITING_PEER_CLOSE conditions met 0b0");
+        state.met(DetachState.CLOSE_WRITTEN);
+        state.met(DetachState.SESSION_CLOSED);
+        assertThat(state.toString()).isEqualTo("AWAITING_PEER_CLOSE conditions met 0b101");
+        state.peerCloseComplete();
+        assertThat(state.toString()).isEqualTo("HANDING_OVER conditions met 0b101");
+        assertThat(state.met(DetachState.READS_STOPPED)).isTrue();
+        assertThat(state.toString()).isEqualTo("DETACHED");
+        assertThat(new DetachState().toString()).isEqualTo("OPEN");
+        assertThat(reach(State.FAILED).toString()).isEqualTo("FAILED");
+    }
+
+    @Test
+    void detachingIsTheThreeStatesBetweenTheStartOfADetachAndItsEnd() {
+        for (State target : State.values()) {
+            boolean detaching = target == State.AWAITING_PEER_CLOSE || target == State.PEER_CLOSE_ARRIVING
+                    || target == State.HANDING_OVER;
+            assertThat(reach(target).detaching()).as("%s", target).isEqualTo(detaching);
         }
     }
 

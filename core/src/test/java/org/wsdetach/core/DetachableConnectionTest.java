@@ -290,6 +290,517 @@ class DetachableConnectionTest {
                         + ": it has no public no-argument constructor");
     }
 
+    // ---- the client's side ----
+
+    @Test
+    void aClientMasksItsCloseFrameAndReadsTheServersUnmaskedFrames() throws Exception {
+        DetachableConnection client = DetachableConnection.forClient(container, threads);
+        container.connection = client;
+        CompletableFuture<DetachedConnection> future = client.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        assertThat(container.written).singleElement().asString().startsWith("8885 ");
+        byte[] frame = HEX.parseHex(container.written.get(0).replace(" ", ""));
+        byte[] payload = new byte[5];
+        for (int i = 0; i < payload.length; i++) {
+            payload[i] = (byte) (frame[6 + i] ^ frame[2 + (i & 3)]);
+        }
+        assertThat(HEX.formatHex(payload)).isEqualTo("03e8627965");
+
+        client.onInbound(bytes(UNMASKED_TEXT_HI + "880203e8" + "6869"));
+        container.completeStops();
+        DetachedConnection detached = future.get(10, TimeUnit.SECONDS);
+        assertThat(detached.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+        ByteBuffer rest = ByteBuffer.allocate(2);
+        assertThat(detached.read(rest).get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(HEX.formatHex(rest.array())).isEqualTo("6869");
+        detached.close();
+    }
+
+    @Test
+    void aClientsMaskingKeysDiffer() {
+        // RFC 6455 section 5.3: unpredictable keys; two equal ones in a row from SecureRandom is a bug.
+        List<String> frames = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            FakeContainer other = new FakeContainer();
+            DetachableConnection client = DetachableConnection.forClient(other, threads);
+            other.connection = client;
+            client.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+            frames.addAll(other.written);
+        }
+        assertThat(frames).hasSize(2).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aServersCloseFrameIsUnmasked() {
+        connection.detach(new CloseReason(CloseCodes.GOING_AWAY, ""), Detach.DEFAULT_TIMEOUT, handed::complete);
+        assertThat(container.written).containsExactly("8802 03e9");
+    }
+
+    // ---- what ends the chance to detach ----
+
+    @Test
+    void theContainerReleasingTheConnectionEndsItsChanceToDetach() {
+        assertThat(connection.onContainerReleases()).isTrue();
+        assertThatThrownBy(() -> connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("the session is closing: the container has closed it");
+        assertThatThrownBy(() -> connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("the session is closing: the container has closed it");
+        assertThat(container.written).isEmpty();
+    }
+
+    @Test
+    void theTransportClosingWithoutADetachEndsTheChanceToDetach() {
+        connection.onTransportClosed("end of stream", null);
+        assertThat(container.transportClosed).isFalse();
+        assertThatThrownBy(() -> connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("the session is closing: the connection has closed");
+    }
+
+    @Test
+    void aProtocolErrorWhileTheContainerHasTheStreamIsTheContainersAndEndsTheChanceToDetach() {
+        read(TEXT_HI + "8300" + TEXT_HI);
+        assertThat(container.delivered).containsExactly(TEXT_HI, "8300" + TEXT_HI);
+        assertThatThrownBy(() -> connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("the session is closing: the peer broke the WebSocket protocol");
+    }
+
+    @Test
+    void onceClosingEveryByteGoesToTheContainerAsItComes() {
+        read(CLOSE_1000);
+        read(TEXT_HI + TEXT_HI);
+        assertThat(container.delivered).containsExactly(CLOSE_1000, TEXT_HI + TEXT_HI);
+        assertThat(connection.onFrameStart((byte) 0x81)).isTrue();
+        assertThat(connection.onFrameStart((byte) 0x88)).isTrue();
+        assertThat(connection.detachStarted()).isFalse();
+    }
+
+    @Test
+    void aCloseFrameInTheMiddleOfAChunkIsTheContainersWithEverythingAfterIt() {
+        read(TEXT_HI + CLOSE_1000 + TEXT_HI);
+        assertThat(container.delivered).containsExactly(TEXT_HI, CLOSE_1000 + TEXT_HI);
+    }
+
+    // ---- failures of a detach ----
+
+    @Test
+    void theTransportClosingBeforeThePeersCloseFrameFailsTheDetach() {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        IOException reset = new IOException("reset");
+        connection.onTransportClosed("reset by the peer", reset);
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(java.net.SocketException.class)
+                .hasMessage("connection closed (reset by the peer) before the peer's close frame")
+                .cause().isSameAs(reset);
+        assertThat(container.transportClosed).isTrue();
+        assertThat(handed).isNotDone();
+    }
+
+    @Test
+    void theTransportClosingDuringTheHandOverFailsTheDetach() {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        connection.onTransportClosed("end of stream", null);
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(java.net.SocketException.class)
+                .hasMessage("connection closed (end of stream) during the hand-over");
+        assertThat(container.transportClosed).isTrue();
+        container.completeStops();
+        assertThat(handed).isNotDone();
+    }
+
+    @Test
+    void aCloseFrameThatCannotBeSentFailsTheDetach() {
+        IOException broken = new IOException("broken pipe");
+        container.writeFailure = broken;
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(java.net.SocketException.class)
+                .hasMessage("could not send the close frame").cause().isSameAs(broken);
+        assertThat(container.transportClosed).isTrue();
+    }
+
+    @Test
+    void cancellingTheFutureAbandonsTheDetachAndClosesTheTransport() {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        assertThat(future.cancel(false)).isTrue();
+        assertThat(container.transportClosed).isTrue();
+        read(CLOSE_1000);
+        assertThat(container.stopAsked).isFalse();
+        assertThat(handed).isNotDone();
+        assertThat(connection.toString()).endsWith(", FAILED]");
+    }
+
+    @Test
+    void completingTheFutureOtherwiseIsNoCancellation() {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        future.completeExceptionally(new IllegalStateException("not by the core"));
+        assertThat(container.transportClosed).isFalse();
+    }
+
+    @Test
+    void aMalformedCloseFrameInAPeerInitiatedDetachIsAnsweredWithProtocolError() {
+        connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
+        read("8881000000" + "0003");
+        assertThat(container.written).containsExactly("8802 03ea");
+        assertThat(container.closedSessions).singleElement().satisfies(reason -> {
+            assertThat(reason.getCloseCode()).isEqualTo(CloseCodes.PROTOCOL_ERROR);
+            assertThat(reason.getReasonPhrase()).isEqualTo("detach failed");
+        });
+        assertThat(container.transportClosed).isTrue();
+        assertThat(handed).isNotDone();
+    }
+
+    @Test
+    void aMalformedFrameWhileWaitingInALocalDetachSendsNoSecondCloseFrame() {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read("8881000000" + "0003");
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(ProtocolException.class)
+                .hasMessage("while waiting for the peer's close frame: close payload of 1 byte");
+        assertThat(container.written).containsExactly("8805 03e8 627965");
+        assertThat(container.closedSessions).singleElement().isSameAs(BYE);
+    }
+
+    @Test
+    void aHandOverThatFailsClosesTheTransportAndFailsTheFuture() {
+        IllegalStateException failure = new IllegalStateException("the container cannot let go");
+        container.releaseFailure = failure;
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isSameAs(failure);
+        assertThat(container.transportClosed).isTrue();
+        assertThat(handed).isNotDone();
+    }
+
+    @Test
+    void aHandlerThatThrowsHasItsConnectionClosed() throws Exception {
+        CompletableFuture<DetachedConnection> given = new CompletableFuture<>();
+        connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, detached -> {
+            given.complete(detached);
+            throw new IllegalStateException("thrown on purpose by a test handler");
+        });
+        read(CLOSE_1000);
+        container.completeStops();
+        assertThat(given.get(10, TimeUnit.SECONDS).isOpen()).isFalse();
+    }
+
+    @Test
+    void aDeadlineWhenTheTimerIsShutDownFailsTheDetachAtOnce() {
+        threads.timer.shutdownNow();
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Duration.ofSeconds(30), handed::complete);
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(TimeoutException.class)
+                .hasMessage("the server is stopping");
+    }
+
+    @Test
+    void withoutADeadlineNoTimerIsArmed() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.NO_DEADLINE, handed::complete);
+        assertThat(threads.timer.getQueue()).isEmpty();
+        read(CLOSE_1000);
+        container.completeStops();
+        future.get(10, TimeUnit.SECONDS).close();
+    }
+
+    @Test
+    void aDeadlineIsArmedAndCancelledOnceTheHandOverIsDone() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Duration.ofSeconds(30), handed::complete);
+        assertThat(threads.timer.getQueue()).hasSize(1);
+        read(CLOSE_1000);
+        container.completeStops();
+        future.get(10, TimeUnit.SECONDS).close();
+        assertThat(threads.timer.getQueue()).isEmpty();
+    }
+
+    @Test
+    void aZeroTimeoutGivesTheHandOverTheDefaultDeadline() throws Exception {
+        connection.readEventBegins();
+        connection.detach(BYE, Duration.ZERO, handed::complete);
+        assertThat(threads.timer.getQueue()).singleElement()
+                .satisfies(task -> assertThat(((java.util.concurrent.ScheduledFuture<?>) task).getDelay(TimeUnit.SECONDS))
+                        .isBetween(Detach.DEFAULT_TIMEOUT.toSeconds() - 10, Detach.DEFAULT_TIMEOUT.toSeconds()));
+        connection.readEventEnds();
+    }
+
+    @Test
+    void aFailedDetachCancelsItsDeadline() {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Duration.ofSeconds(30), handed::complete);
+        connection.onTransportClosed("end of stream", null);
+        assertThat(future).isCompletedExceptionally();
+        assertThat(threads.timer.getQueue()).isEmpty();
+    }
+
+    // ---- the reading thread ----
+
+    @Test
+    void bytesAfterTheCloseFrameInLaterReadsAreKeptInOrder() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000 + "61");
+        read("6263");
+        read("");
+        read("64");
+        container.completeStops();
+        DetachedConnection detached = future.get(10, TimeUnit.SECONDS);
+        ByteBuffer rest = ByteBuffer.allocate(4);
+        assertThat(detached.read(rest).get(10, TimeUnit.SECONDS)).isEqualTo(4);
+        assertThat(HEX.formatHex(rest.array())).isEqualTo("61626364");
+        detached.close();
+    }
+
+    @Test
+    void aCloseFrameSplitAcrossReadsWhileWaitingCompletesTheDetach() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(TEXT_HI.substring(0, 6));
+        read(TEXT_HI.substring(6) + CLOSE_1000.substring(0, 4));
+        assertThat(container.stopAsked).isFalse();
+        read(CLOSE_1000.substring(4));
+        container.completeStops();
+        DetachedConnection detached = future.get(10, TimeUnit.SECONDS);
+        assertThat(detached.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+        assertThat(container.delivered).isEmpty();
+        detached.close();
+    }
+
+    @Test
+    void afterTheHandOverWhatTheContainerStillReadsIsDropped() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        DetachedConnection detached = future.get(10, TimeUnit.SECONDS);
+        read(TEXT_HI);
+        assertThat(container.delivered).isEmpty();
+        assertThat(connection.onFrameStart((byte) 0x81)).isFalse();
+        assertThat(connection.toString()).endsWith(", DETACHED]");
+        detached.close();
+    }
+
+    @Test
+    void aZeroTimeoutDetachAskedWhileTheContainerHandlesAFrameSucceedsIfTheCloseFrameFollows() throws Exception {
+        List<CompletableFuture<DetachedConnection>> asked = new ArrayList<>();
+        container.onDeliver = bytes -> asked.add(connection.detach(BYE, Duration.ZERO, handed::complete));
+        read(TEXT_HI + CLOSE_1000 + "6869");
+        container.completeStops();
+        assertThat(asked).singleElement().satisfies(future ->
+                assertThat(future.get(10, TimeUnit.SECONDS)).isSameAs(handed.get()));
+    }
+
+    @Test
+    void aZeroTimeoutDetachAskedWhileTheContainerHandlesAFrameFailsIfTheReadHasNoCloseFrame() {
+        List<CompletableFuture<DetachedConnection>> asked = new ArrayList<>();
+        container.onDeliver = bytes -> asked.add(connection.detach(BYE, Duration.ZERO, handed::complete));
+        read(TEXT_HI + TEXT_HI.substring(0, 4));
+        assertThat(asked).singleElement().satisfies(future -> {
+            assertThat(future).isCompletedExceptionally();
+            assertThatThrownBy(future::get).cause().isInstanceOf(TimeoutException.class)
+                    .hasMessage("the peer's close frame had not arrived (zero timeout)");
+        });
+        assertThat(container.transportClosed).isTrue();
+    }
+
+    @Test
+    void aNestedReadEventLeavesTheZeroTimeoutToTheOuterOne() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.reading(() -> {
+            CompletableFuture<DetachedConnection> inner = connection.reading(
+                    () -> connection.detach(BYE, Duration.ZERO, handed::complete));
+            assertThat(inner).isNotDone();
+            read(CLOSE_1000);
+            return inner;
+        });
+        container.completeStops();
+        assertThat(future.get(10, TimeUnit.SECONDS)).isSameAs(handed.get());
+    }
+
+    @Test
+    void aPullingContainerGetsNothingOnceTheCoreHasTheStream() {
+        connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        ByteBuffer bytes = bytes(TEXT_HI);
+        assertThat(connection.onInboundFrame(bytes)).isFalse();
+        assertThat(bytes.hasRemaining()).isFalse();
+        assertThat(container.delivered).isEmpty();
+    }
+
+    // ---- a peer-initiated detach ----
+
+    @Test
+    void theReplyCarriesThePeersStatusWithoutItsReason() throws Exception {
+        connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
+        read("8885000000000fa0686921");
+        container.completeStops();
+        DetachedConnection detached = handed.get(10, TimeUnit.SECONDS);
+        assertThat(container.written).containsExactly("8802 0fa0");
+        assertThat(detached.peerCloseReason().getCloseCode().getCode()).isEqualTo(4000);
+        assertThat(detached.peerCloseReason().getReasonPhrase()).isEqualTo("hi!");
+        assertThat(container.closedSessions).singleElement().isSameAs(detached.peerCloseReason());
+        detached.close();
+    }
+
+    @Test
+    void anEmptyCloseFrameIsAnsweredWithAnEmptyOne() throws Exception {
+        connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
+        read("888000000000");
+        container.completeStops();
+        DetachedConnection detached = handed.get(10, TimeUnit.SECONDS);
+        assertThat(container.written).containsExactly("8800");
+        assertThat(detached.peerCloseReason().getCloseCode()).isEqualTo(CloseCodes.NO_STATUS_CODE);
+        detached.close();
+    }
+
+    @Test
+    void aLaterRegistrationReplacesTheHandler() throws Exception {
+        CompletableFuture<DetachedConnection> first = new CompletableFuture<>();
+        connection.detachOnPeerClose(Duration.ofMillis(1), first::complete);
+        connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        handed.get(10, TimeUnit.SECONDS).close();
+        assertThat(first).isNotDone();
+    }
+
+    @Test
+    void aDeclaredHandlerWhoseConstructorThrowsIsRejectedWithItsCause() {
+        @org.wsdetach.DetachOnPeerClose(ThrowingConstructor.class)
+        final class Declaring {
+        }
+        assertThatThrownBy(() -> connection.detachOnPeerClose(Declaring.class.getAnnotation(org.wsdetach.DetachOnPeerClose.class)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("the constructor of @DetachOnPeerClose handler " + ThrowingConstructor.class.getName()
+                        + " threw java.lang.IllegalStateException: thrown on purpose by a test handler's constructor")
+                .cause().hasMessage("thrown on purpose by a test handler's constructor");
+    }
+
+    @Test
+    void theDescriptionNamesTheContainerAndTheState() {
+        assertThat(connection.toString()).isEqualTo("DetachableConnection[" + container + ", OPEN]");
+        connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        assertThat(connection.toString())
+                .isEqualTo("DetachableConnection[" + container + ", AWAITING_PEER_CLOSE conditions met 0b101]");
+    }
+
+    @Test
+    void aDetachWithATimeoutAskedByTheReaderWaitsPastTheEndOfTheRead() {
+        CompletableFuture<DetachedConnection> future = connection.reading(() -> {
+            CompletableFuture<DetachedConnection> asked = connection.detach(BYE, Duration.ofSeconds(30), handed::complete);
+            read(TEXT_HI);
+            return asked;
+        });
+        assertThat(future).isNotDone();
+        assertThat(container.transportClosed).isFalse();
+    }
+
+    @Test
+    void aZeroTimeoutDetachInAReadEventWaitsForTheEndOfTheEventNotOfEachRead() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.reading(() -> {
+            CompletableFuture<DetachedConnection> asked = connection.detach(BYE, Duration.ZERO, handed::complete);
+            read(TEXT_HI);
+            read(CLOSE_1000);
+            return asked;
+        });
+        container.completeStops();
+        assertThat(future.get(10, TimeUnit.SECONDS)).isSameAs(handed.get());
+    }
+
+    @Test
+    void aZeroTimeoutDetachInAReadEventFailsWhenTheEventEndsWithoutTheCloseFrame() {
+        CompletableFuture<DetachedConnection> future = connection.reading(() -> {
+            CompletableFuture<DetachedConnection> asked = connection.detach(BYE, Duration.ZERO, handed::complete);
+            read(TEXT_HI);
+            assertThat(asked).isNotDone();
+            return asked;
+        });
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(TimeoutException.class);
+        assertThat(container.transportCloses).isEqualTo(1);
+    }
+
+    @Test
+    void aCloseFrameArrivingAtAnOffsetOfTheAdaptersBufferIsReadFromThere() throws Exception {
+        connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
+        // The adapter's buffer holds bytes before its position that are not the stream's.
+        ByteBuffer buffer = bytes("deadbeef" + CLOSE_1000 + "6869").position(4);
+        connection.onInbound(buffer);
+        container.completeStops();
+        DetachedConnection detached = handed.get(10, TimeUnit.SECONDS);
+        assertThat(buffer.hasRemaining()).isFalse();
+        ByteBuffer rest = ByteBuffer.allocate(2);
+        assertThat(detached.read(rest).get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(HEX.formatHex(rest.array())).isEqualTo("6869");
+        detached.close();
+    }
+
+    @Test
+    void aPayloadByteThatLooksLikeACloseFrameStartIsNoCloseFrame() throws Exception {
+        read("818200000000");
+        read("8869");
+        assertThat(container.delivered).containsExactly("818200000000", "8869");
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        future.get(10, TimeUnit.SECONDS).close();
+    }
+
+    @Test
+    void anEmptyContainerWriteIsWrittenAndNoCloseFrame() {
+        List<String> writes = new ArrayList<>();
+        assertThat(connection.onContainerWrite(ByteBuffer.allocate(0), () -> writes.add("empty")))
+                .isEqualTo(ContainerWrite.WRITTEN);
+        assertThat(writes).containsExactly("empty");
+        connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+    }
+
+    @Test
+    void aLocalDetachClosesTheSessionOnceAndSendsOneCloseFrame() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        future.get(10, TimeUnit.SECONDS).close();
+        assertThat(container.closedSessions).containsExactly(BYE);
+        assertThat(container.written).containsExactly("8805 03e8 627965");
+    }
+
+    @Test
+    void theLongestCountableTimeoutArmsNoTimerEither() throws Exception {
+        connection.detach(BYE, Duration.ofNanos(Long.MAX_VALUE), handed::complete);
+        assertThat(threads.timer.getQueue()).isEmpty();
+    }
+
+    @Test
+    void aFailedHandOverOfAPeerInitiatedDetachClosesTheTransport() {
+        container.releaseFailure = new IllegalStateException("the container cannot let go");
+        connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        assertThat(container.transportCloses).isEqualTo(1);
+        assertThat(handed).isNotDone();
+    }
+
+    @Test
+    void aSecondFailureOfTheSameDetachDoesNothing() {
+        container.writeFailure = new IOException("broken pipe");
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Duration.ZERO, handed::complete);
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(java.net.SocketException.class);
+        assertThat(container.transportCloses).isEqualTo(1);
+    }
+
+    @Test
+    void aPeerInitiatedDetachThatTimesOutSendsNoProtocolError() throws Exception {
+        connection.detachOnPeerClose(Duration.ofMillis(200), handed::complete);
+        read("88");
+        assertThat(container.transportClosedFuture.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(container.written).isEmpty();
+        assertThat(container.closedSessions).singleElement().satisfies(reason -> {
+            assertThat(reason.getCloseCode()).isEqualTo(CloseCodes.CLOSED_ABNORMALLY);
+            assertThat(reason.getReasonPhrase()).isEqualTo("detach failed");
+        });
+    }
+
+    public static final class ThrowingConstructor implements org.wsdetach.DetachHandler {
+        public ThrowingConstructor() {
+            throw new IllegalStateException("thrown on purpose by a test handler's constructor");
+        }
+
+        @Override
+        public void onDetached(DetachedConnection detached) {
+        }
+    }
+
     public static final class RecordingHandler implements org.wsdetach.DetachHandler {
         @Override
         public void onDetached(DetachedConnection detached) {

@@ -29,6 +29,9 @@ final class FakeContainer implements ContainerConnection {
     final List<SocketChannel> channels = new ArrayList<>();
     final CompletableFuture<Boolean> transportClosedFuture = new CompletableFuture<>();
     volatile boolean transportClosed;
+    volatile int transportCloses;
+    /** What every write fails with, if not null. */
+    Throwable writeFailure;
     /** False for a peer that never reads: our close frame stays queued. */
     boolean writesComplete = true;
     boolean stopAsked;
@@ -43,6 +46,11 @@ final class FakeContainer implements ContainerConnection {
         this.listener = listener;
     }
 
+    /** A container that never hands a connection over. */
+    FakeContainer() {
+        this(null);
+    }
+
     @Override
     public void deliver(ByteBuffer bytes) {
         String hex = hex(bytes);
@@ -54,8 +62,11 @@ final class FakeContainer implements ContainerConnection {
     @Override
     public void write(ByteBuffer frame, Consumer<Throwable> done) {
         String hex = hex(frame);
-        written.add(hex.substring(0, 4) + " " + hex.substring(4, 8) + (hex.length() > 8 ? " " + hex.substring(8) : ""));
-        if (writesComplete) {
+        written.add(hex.length() <= 4 ? hex : hex.substring(0, 4) + " " + hex.substring(4, Math.min(8, hex.length()))
+                + (hex.length() > 8 ? " " + hex.substring(8) : ""));
+        if (writeFailure != null) {
+            done.accept(writeFailure);
+        } else if (writesComplete) {
             done.accept(null);
         }
     }
@@ -79,6 +90,7 @@ final class FakeContainer implements ContainerConnection {
 
     @Override
     public void closeTransport() {
+        transportCloses++;
         transportClosed = true;
         transportClosedFuture.complete(true);
     }

@@ -172,6 +172,29 @@ class NioDetachedConnectionTest {
         assertThat(await(drained)).isEqualTo(pending.sent());
     }
 
+    @Test
+    void closeFailsThePendingWriteOnTheLoopThread() throws Exception {
+        connectPeer();
+        NioDetachedConnection connection = accept(ByteBuffer.allocate(0));
+        PendingWrite pending = writeUntilPending(connection, ByteBuffer.allocate(1 << 20));
+
+        connection.close();
+
+        assertThatThrownBy(() -> await(pending.future())).cause().isInstanceOf(AsynchronousCloseException.class);
+        assertThat(closeCallbacks).hasValue(1);
+    }
+
+    @Test
+    void aChannelClosedBeforeTheLoopRegistersItClosesTheConnection() throws Exception {
+        connectPeer();
+        SocketChannel channel = acceptChannel();
+        channel.close();
+        NioDetachedConnection connection = wrap(channel, ByteBuffer.allocate(0));
+        awaitLoopRound(loop);
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(closeCallbacks).hasValue(1);
+    }
+
     // ---------------------------------------------------------------------------------------- misuse
 
     @Test

@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -328,6 +329,7 @@ class FrameScannerTest {
             assertThat(scanner.scan(buffer, 1, buffer.capacity())).isEqualTo(1 + end);
             assertThat(scanner.error()).isEqualTo(error);
             assertThat(scanner.frameComplete()).isFalse();
+            assertThat(scanner.atFrameStart()).isFalse();
             assertThatIllegalStateException().isThrownBy(scanner::closeReason);
             assertThat(scanner.scan(buffer, 1 + end, buffer.capacity())).isEqualTo(1 + end);
             assertThat(scanner.scan(buffer, 0, 1)).isZero();
@@ -387,6 +389,257 @@ class FrameScannerTest {
         assertThat(scanner.scan(buffer, 5, buffer.capacity())).isEqualTo(buffer.capacity());
         assertThat(scanner.error()).isNull();
         assertThat(scanner.frameComplete()).isTrue();
+    }
+
+    // ---- frame-length boundaries ----
+
+    @ParameterizedTest(name = "7-bit length {0}")
+    @ValueSource(ints = {0, 1, 124, 125})
+    void sevenBitLengthsUpTo125(int length) {
+        for (boolean masked : new boolean[] {false, true}) {
+            assertFrameEndsAfter(masked, String.format("82%02x", length), length);
+        }
+    }
+
+    @ParameterizedTest(name = "16-bit length 0x{0}")
+    @ValueSource(strings = {"0000", "007e", "00ff", "0100", "7fff", "8000", "8001", "80ff", "ff00", "fffe", "ffff"})
+    void sixteenBitLengthsAtAndAbove0x8000(String length) {
+        // Each length byte is unsigned: a scanner that sign-extended one would get every length of 32 KiB
+        // or more, or any low byte of 0x80 or more, wrong.
+        for (boolean masked : new boolean[] {false, true}) {
+            assertFrameEndsAfter(masked, "827e" + length, Integer.parseInt(length, 16));
+        }
+    }
+
+    @ParameterizedTest(name = "64-bit length 0x{0}")
+    @ValueSource(strings = {"0000000000000000", "000000000000007d", "000000000000ffff", "0000000000010000",
+            "0000000000018000", "00000000000080ff"})
+    void sixtyFourBitLengths(String length) {
+        for (boolean masked : new boolean[] {false, true}) {
+            assertFrameEndsAfter(masked, "827f" + length, Integer.parseInt(length, 16));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void sixtyFourBitLengthCountsEveryByteAtItsWeight(boolean masked) {
+        // 0x0000000102030405 = 4,328,719,365 bytes, skipped by arithmetic in 1 MiB chunks.
+        long length = 0x0000000102030405L;
+        ByteBuffer header = buffer(frame(masked, "827f0000000102030405"));
+        FrameScanner scanner = new FrameScanner(masked);
+        assertThat(scanner.scan(header, 0, header.capacity())).isEqualTo(header.capacity());
+        ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+        long chunks = length / chunk.capacity();
+        for (long i = 0; i < chunks; i++) {
+            assertThat(scanner.scan(chunk, 0, chunk.capacity())).isEqualTo(chunk.capacity());
+        }
+        int rest = (int) (length % chunk.capacity());
+        assertThat(scanner.frameComplete()).isFalse();
+        assertThat(scanner.scan(chunk, 0, chunk.capacity())).isEqualTo(rest);
+        assertThat(scanner.frameComplete()).isTrue();
+        assertThat(scanner.error()).isNull();
+    }
+
+    @ParameterizedTest(name = "high bit in 64-bit length byte {0}")
+    @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7})
+    void onlyTheFirstOfTheEightLengthBytesMayNotHaveItsHighBitSet(int lengthByte) {
+        // Byte 0 is the error case of protocolErrors; bytes 1 to 7 with their high bit set are lengths.
+        StringBuilder length = new StringBuilder("0000000000000000");
+        length.replace(2 * lengthByte, 2 * lengthByte + 2, "80");
+        for (boolean masked : new boolean[] {false, true}) {
+            ByteBuffer buffer = buffer(frame(masked, "827f" + length));
+            FrameScanner scanner = new FrameScanner(masked);
+            assertThat(scanner.scan(buffer, 0, buffer.capacity())).isEqualTo(buffer.capacity());
+            assertThat(scanner.error()).isNull();
+            assertThat(scanner.atFrameStart()).isFalse();
+            assertThat(scanner.frameComplete()).isFalse();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theLongestLegal64BitLengthIsAccepted(boolean masked) {
+        ByteBuffer buffer = buffer(frame(masked, "827f7fffffffffffffff"));
+        FrameScanner scanner = new FrameScanner(masked);
+        assertThat(scanner.scan(buffer, 0, buffer.capacity())).isEqualTo(buffer.capacity());
+        ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+        assertThat(scanner.scan(chunk, 0, chunk.capacity())).isEqualTo(chunk.capacity());
+        assertThat(scanner.error()).isNull();
+        assertThat(scanner.frameComplete()).isFalse();
+    }
+
+    @Test
+    void aSixteenBitLengthWithItsHighBitSetIsNotA64BitError() {
+        ByteBuffer buffer = buffer("827e80");
+        FrameScanner scanner = new FrameScanner(false);
+        assertThat(scanner.scan(buffer, 0, 3)).isEqualTo(3);
+        assertThat(scanner.error()).isNull();
+    }
+
+    // ---- the 125-byte control limit ----
+
+    @ParameterizedTest(name = "opcode {0}")
+    @ValueSource(strings = {"89", "8a"})
+    void aControlFrameOf125BytesIsAccepted(String b0) {
+        for (boolean masked : new boolean[] {false, true}) {
+            assertFrameEndsAfter(masked, b0 + "7d", 125);
+        }
+    }
+
+    @ParameterizedTest(name = "opcode {0}")
+    @ValueSource(strings = {"88", "89", "8a"})
+    void aControlFrameOf126BytesIsRejectedAtItsLengthByte(String b0) {
+        for (boolean masked : new boolean[] {false, true}) {
+            ByteBuffer buffer = buffer(frame(masked, b0 + "7e"));
+            FrameScanner scanner = new FrameScanner(masked);
+            assertThat(scanner.scan(buffer, 0, buffer.capacity())).isEqualTo(2);
+            assertThat(scanner.error()).isEqualTo("control frame with more than 125 payload bytes, opcode 0x"
+                    + b0.charAt(1));
+            assertThat(scanner.atFrameStart()).isFalse();
+            assertThat(scanner.frameComplete()).isFalse();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aCloseFrameOf125BytesCarriesA123ByteReason(boolean masked) {
+        String reason = "a".repeat(123);
+        String close = frame(masked, "887d" + "0bb8" + HexFormat.of().formatHex(reason.getBytes(StandardCharsets.UTF_8)));
+        ByteBuffer buffer = buffer(close + RAW_AFTER_CLOSE);
+        FrameScanner scanner = new FrameScanner(masked);
+        assertThat(scanner.scan(buffer, 0, buffer.capacity())).isEqualTo(close.length() / 2);
+        assertThat(scanner.closeReason().getCloseCode().getCode()).isEqualTo(3000);
+        assertThat(scanner.closeReason().getReasonPhrase()).isEqualTo(reason);
+    }
+
+    // ---- FIN and opcode from the first byte alone ----
+
+    @ParameterizedTest(name = "first byte {0}: opcode {1}, FIN {2}")
+    @CsvSource({
+            "00, 0, false", "01, 1, false", "02, 2, false", "71, 1, false", "40, 0, false",
+            "80, 0, true", "81, 1, true", "82, 2, true", "f2, 2, true", "89, 9, true", "8a, 10, true", "88, 8, true",
+    })
+    void theFirstByteAloneGivesOpcodeAndFin(String b0, int opcode, boolean fin) {
+        FrameScanner scanner = new FrameScanner(false);
+        assertThat(scanner.scan(buffer(b0 + "00"), 0, 1)).isEqualTo(1);
+        assertThat(scanner.opcode()).isEqualTo(opcode);
+        assertThat(scanner.fin()).isEqualTo(fin);
+        assertThat(scanner.error()).isNull();
+        assertThat(scanner.atFrameStart()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aFinLessFirstFrameThenItsContinuation(boolean masked) {
+        String first = frame(masked, "0103" + "486565");
+        String last = frame(masked, "8002" + "6c6f");
+        ByteBuffer buffer = buffer(first + last);
+        int firstEnd = first.length() / 2;
+        FrameScanner scanner = new FrameScanner(masked);
+        assertThat(scanner.scan(buffer, 0, buffer.capacity())).isEqualTo(firstEnd);
+        assertThat(scanner.opcode()).isEqualTo(1);
+        assertThat(scanner.fin()).isFalse();
+        assertThat(scanner.scan(buffer, firstEnd, buffer.capacity())).isEqualTo(buffer.capacity());
+        assertThat(scanner.opcode()).isZero();
+        assertThat(scanner.fin()).isTrue();
+    }
+
+    // ---- a close frame after an extended-length frame ----
+
+    @ParameterizedTest(name = "masked {0}, data frame header {1}")
+    @CsvSource({
+            "false, 827e0100, 256", "true, 827e0100, 256",
+            "false, 027e8000, 32768", "true, 027e8000, 32768",
+            "false, 827f0000000000010000, 65536", "true, 827f0000000000010000, 65536",
+    })
+    void aCloseFrameAfterAnExtendedLengthFrame(boolean masked, String dataHeader, int dataLength) {
+        // The close frame's own 7-bit length and masking key must not be read where the data frame had its.
+        String header = frame(masked, dataHeader);
+        String close = frame(masked, CLOSE_1000_HELLO);
+        int dataEnd = header.length() / 2 + dataLength;
+        int closeEnd = dataEnd + close.length() / 2;
+        ByteBuffer buffer = ByteBuffer.allocate(closeEnd + RAW_AFTER_CLOSE.length() / 2);
+        buffer.put(0, bytes(header)).put(dataEnd, bytes(close + RAW_AFTER_CLOSE));
+        FrameScanner scanner = new FrameScanner(masked);
+        assertThat(scanner.scan(buffer, 0, buffer.capacity())).isEqualTo(dataEnd);
+        assertThat(scanner.scan(buffer, dataEnd, buffer.capacity())).isEqualTo(closeEnd);
+        assertThat(scanner.error()).isNull();
+        assertThat(scanner.opcode()).isEqualTo(8);
+        assertThat(scanner.closeReason().getCloseCode().getCode()).isEqualTo(1000);
+        assertThat(scanner.closeReason().getReasonPhrase()).isEqualTo("Hello");
+        assertThat(hex(buffer, closeEnd, buffer.capacity())).isEqualTo(RAW_AFTER_CLOSE);
+    }
+
+    @Test
+    void anUnmaskedCloseFrameAfterAMaskedOneIsNotUnmaskedWithTheOldKey() {
+        ByteBuffer buffer = buffer(frame(true, TEXT_HELLO) + CLOSE_1000_HELLO);
+        FrameScanner scanner = new FrameScanner(true);
+        scanner.checkMasking(false);
+        assertThat(scanner.scan(buffer, 0, buffer.capacity())).isEqualTo(11);
+        assertThat(scanner.scan(buffer, 11, buffer.capacity())).isEqualTo(20);
+        assertThat(scanner.closeReason().getReasonPhrase()).isEqualTo("Hello");
+    }
+
+    // ---- after an error ----
+
+    @Test
+    void aMaskedCloseFrameWhenUnmaskedExpectedIsNoCloseFrame() {
+        ByteBuffer buffer = buffer("8880" + KEY);
+        FrameScanner scanner = new FrameScanner(false);
+        assertThat(scanner.scan(buffer, 0, buffer.capacity())).isEqualTo(2);
+        assertThat(scanner.error()).isEqualTo("masked frame, no mask was expected");
+        assertThat(scanner.atFrameStart()).isFalse();
+        assertThat(scanner.frameComplete()).isFalse();
+        assertThatIllegalStateException().isThrownBy(scanner::closeReason);
+    }
+
+    @Test
+    void anUnmaskedCloseFrameWhenMaskedExpectedIsNoCloseFrame() {
+        ByteBuffer buffer = buffer("8800");
+        FrameScanner scanner = new FrameScanner(true);
+        assertThat(scanner.scan(buffer, 0, buffer.capacity())).isEqualTo(2);
+        assertThat(scanner.error()).isEqualTo("unmasked frame, a mask was expected");
+        assertThat(scanner.atFrameStart()).isFalse();
+        assertThatIllegalStateException().isThrownBy(scanner::closeReason);
+    }
+
+    // ---- WebSocketProtocol ----
+
+    @Test
+    void definedOpcodes() {
+        for (int opcode = 0; opcode < 16; opcode++) {
+            boolean defined = opcode <= 2 || opcode >= 8 && opcode <= 10;
+            assertThat(WebSocketProtocol.isDefinedOpcode(opcode)).as("opcode %d", opcode).isEqualTo(defined);
+        }
+    }
+
+    @Test
+    void aCloseFrameStartIsOpcode8WhateverTheOtherBits() {
+        for (int b = 0; b < 256; b++) {
+            assertThat(WebSocketProtocol.isCloseFrameStart((byte) b)).as("byte %02x", b).isEqualTo((b & 0x0f) == 8);
+        }
+    }
+
+    /**
+     * Scans the frame whose header, unmasked, is {@code unmaskedHeader} and whose payload is
+     * {@code length} bytes, followed by an empty pong: it must end exactly after the payload, not a byte
+     * sooner, and leave the pong unconsumed.
+     */
+    private static void assertFrameEndsAfter(boolean masked, String unmaskedHeader, int length) {
+        String header = frame(masked, unmaskedHeader);
+        int end = header.length() / 2 + length;
+        ByteBuffer buffer = ByteBuffer.allocate(end + 2);
+        buffer.put(0, bytes(header)).put(end, bytes("8a00"));
+        FrameScanner scanner = new FrameScanner(masked);
+        if (end > 1) {
+            assertThat(scanner.scan(buffer, 0, end - 1)).isEqualTo(end - 1);
+            assertThat(scanner.frameComplete()).isFalse();
+        }
+        assertThat(scanner.scan(buffer, Math.max(0, end - 1), buffer.capacity())).isEqualTo(end);
+        assertThat(scanner.frameComplete()).isTrue();
+        assertThat(scanner.error()).isNull();
+        assertThat(scanner.scan(buffer, end, buffer.capacity())).isEqualTo(end + 2);
+        assertThat(scanner.opcode()).isEqualTo(10);
     }
 
     /**
