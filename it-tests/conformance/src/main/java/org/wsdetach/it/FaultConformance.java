@@ -124,6 +124,26 @@ public abstract class FaultConformance extends ConformanceBase {
         }
     }
 
+    /**
+     * Writes {@code bytes} one at a time, 250 ms apart, until the server cuts the connection; sets
+     * {@code lastByteSent} if it never did.
+     */
+    static CompletableFuture<Void> dribble(SocketPeer peer, byte[] bytes, AtomicBoolean lastByteSent) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                for (byte b : bytes) {
+                    peer.write(new byte[] {b});
+                    Thread.sleep(250);
+                }
+                lastByteSent.set(true);
+            } catch (IOException closed) {
+                // The server cut the connection: what the tests want.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
     // ---- faults of the peer while a detach we started is under way
 
     @Test
@@ -256,19 +276,7 @@ public abstract class FaultConformance extends ConformanceBase {
             // Each byte well within the timeout of the one before, the whole frame far beyond it: the deadline is
             // the frame's, not a gap's.
             AtomicBoolean lastByteSent = new AtomicBoolean();
-            CompletableFuture<Void> dribble = CompletableFuture.runAsync(() -> {
-                try {
-                    for (byte b : close) {
-                        peer.write(new byte[] {b});
-                        Thread.sleep(250);
-                    }
-                    lastByteSent.set(true);
-                } catch (IOException closed) {
-                    // The server cut the connection: what this test wants.
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            CompletableFuture<Void> dribble = dribble(peer, close, lastByteSent);
             assertThat(failure()).isInstanceOf(TimeoutException.class);
             assertThat(lastByteSent).as("the detach failed before the frame was complete").isFalse();
             assertThat(peer.readUntilClosed()).isEmpty();
@@ -373,19 +381,7 @@ public abstract class FaultConformance extends ConformanceBase {
         try (SocketPeer peer = openPeer("/probe")) {
             byte[] close = peer.bytes(CLOSE_1000);
             AtomicBoolean lastByteSent = new AtomicBoolean();
-            CompletableFuture<Void> dribble = CompletableFuture.runAsync(() -> {
-                try {
-                    for (byte b : close) {
-                        peer.write(new byte[] {b});
-                        Thread.sleep(250);
-                    }
-                    lastByteSent.set(true);
-                } catch (IOException closed) {
-                    // The server cut the connection.
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            CompletableFuture<Void> dribble = dribble(peer, close, lastByteSent);
             assertThat(peer.readUntilClosed()).isEmpty();
             assertThat(lastByteSent).as("cut off before the frame was complete").isFalse();
             dribble.get(10, TimeUnit.SECONDS);
