@@ -152,6 +152,8 @@ final class JettyConnection implements ContainerConnection {
      * {@code @OnMessage} looks at what Jetty read in it).
      */
     int fill(ByteBuffer buffer) throws IOException {
+        // Jetty may close its session, and never ask to fill again, from the bytes of this very fill.
+        watchJettysConnection();
         if (!inReadEvent) {
             inReadEvent = true;
             core.readEventBegins();
@@ -267,8 +269,7 @@ final class JettyConnection implements ContainerConnection {
      * connection's monitor: Jetty's selector, closing the end point, calls back into it holding its own lock.
      */
     void fillInterested(Callback callback) throws ReadPendingException {
-        Connection jetty = real.getConnection();
-        boolean watch;
+        watchJettysConnection();
         boolean wake = false;
         boolean registerReal = false;
         synchronized (this) {
@@ -276,23 +277,12 @@ final class JettyConnection implements ContainerConnection {
                 throw new ReadPendingException();
             }
             heldFill = callback;
-            // Jetty may ask before its upgrade has put its WebSocket connection on the end point; the HTTP
-            // connection before it closes at the upgrade, which is no close of the transport.
-            watch = jetty != watched && jetty instanceof WebSocketConnection;
-            if (watch) {
-                watched = jetty;
-            }
             if (syntheticClose != null) {
                 wake = true;
             } else if (!readsStoppedReported && !realFillInterest) {
                 realFillInterest = true;
                 registerReal = true;
             }
-        }
-        if (watch) {
-            // Jetty's connection over the real end point: its close (Jetty's stop closes every end point) may
-            // come while no read of ours is pending to fail.
-            jetty.addEventListener(closeListener);
         }
         if (wake) {
             wakeJetty();
@@ -325,8 +315,34 @@ final class JettyConnection implements ContainerConnection {
         }
     }
 
-    /** The connection of Jetty's whose close {@link #closeListener} hears. */
-    private Connection watched;
+    /**
+     * Listens to the close of Jetty's WebSocket connection over the real end point, once: Jetty's stop closes
+     * every end point, and that close may come while no read of ours is pending to fail, even after Jetty's
+     * session is closed and Jetty reads no more, while our detach still waits for the peer's close frame.
+     * Called from Jetty's first fill and from each wish to fill: Jetty may ask to fill before its upgrade has
+     * put its WebSocket connection on the end point, and the HTTP connection before it closes at the upgrade,
+     * which is no close of the transport.
+     */
+    private void watchJettysConnection() {
+        if (watched) {
+            return;
+        }
+        Connection jetty = real.getConnection();
+        synchronized (this) {
+            if (watched || !(jetty instanceof WebSocketConnection)) {
+                return;
+            }
+            watched = true;
+        }
+        jetty.addEventListener(closeListener);
+        if (!real.isOpen()) {
+            // Closed before the listener was added, so perhaps unheard.
+            core.onTransportClosed("closed by Jetty", null);
+        }
+    }
+
+    /** Whether {@link #closeListener} listens to Jetty's WebSocket connection. Set under this. */
+    private volatile boolean watched;
     /** The thread in the real end point's fill, if any: its end or failure reaches the core from there. */
     private volatile Thread filling;
     private volatile boolean closedByJetty;

@@ -531,8 +531,6 @@ public abstract class FaultConformance extends ConformanceBase {
 
     @Test
     void stoppingTheServerWhileADetachWaitsFailsItAndClosesTheConnection() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(fixture().stopAlwaysFailsAWaitingDetach(),
-                "a known defect of this container's adapter: see the README's Limitations");
         detachOnGo(Detach.NO_DEADLINE);
         try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));

@@ -25,14 +25,6 @@ public interface ServerFixture {
     /** Starts the container exactly as it is without wsdetach, serving {@code endpoints} at context "/". */
     RunningServer startStock(Class<?>... endpoints) throws Exception;
 
-    /**
-     * Whether stopping the container always fails a detach that waits for the peer's close frame. False for
-     * Jetty, where it is not yet so in every run (see the README's Limitations): the kit skips that case there.
-     */
-    default boolean stopAlwaysFailsAWaitingDetach() {
-        return true;
-    }
-
     interface RunningServer extends AutoCloseable {
         /** The ws:// (or wss://) URI of {@code path} on this server. */
         URI uri(String path);

@@ -11,11 +11,6 @@ import java.net.URI;
 final class JettyFixture implements ServerFixture {
 
     @Override
-    public boolean stopAlwaysFailsAWaitingDetach() {
-        return false;
-    }
-
-    @Override
     public RunningServer start(Class<?>... endpoints) throws Exception {
         return start(0, null, true, endpoints);
     }
