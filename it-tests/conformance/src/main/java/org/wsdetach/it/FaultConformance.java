@@ -566,7 +566,8 @@ public abstract class FaultConformance extends ConformanceBase {
             assertThat(peer.readHex(3)).as("nothing of the sender's after the close frame").isEqualTo(ascii("raw"));
             connection.close();
         }
-        assertThat(Probe.closes).as("@OnClose once, seen with our close frame").isEmpty();
+        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+        assertThat(Probe.closes).as("@OnClose once").isEmpty();
     }
 
     @ParameterizedTest(name = "one write: {0}")
