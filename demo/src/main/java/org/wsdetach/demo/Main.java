@@ -23,7 +23,7 @@ public final class Main {
                                               [--tls [--cert FILE]]
                      serves ws://H:P/echo until killed (H: 127.0.0.1 unless given; P 0: any free port);
                      with --tls, wss:// with a new self-signed key whose certificate goes to FILE
-                     (default wsdetach-demo.crt)
+                     (default: wsdetach-demo.crt in the temporary directory, java.io.tmpdir)
                    java -jar wsdetach-demo.jar client ws[s]://HOST:PORT/echo --mode server-detach|client-detach
                                               --bytes N [--trust FILE]
                      detaches one connection to that server, checks its echo of N raw bytes, prints OK or FAIL;
@@ -64,6 +64,9 @@ public final class Main {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "demo-server-stop"));
         System.out.println("listening on " + server.uri());
+        if (options.certificate() != null) {
+            System.out.println("certificate written to " + options.certificate().toAbsolutePath());
+        }
         System.out.flush();
         // Grizzly's threads are daemon threads: the server lives only as long as this one waits.
         Thread.currentThread().join();
@@ -176,7 +179,8 @@ public final class Main {
             String host = "127.0.0.1";
             Integer port = null;
             boolean tls = false;
-            Path certificate = Path.of("wsdetach-demo.crt");
+            // Not the working directory: a run from a checkout would leave the file in its tree.
+            Path certificate = Path.of(System.getProperty("java.io.tmpdir"), "wsdetach-demo.crt");
             for (int i = 0; i < args.length; i += 2) {
                 if (args[i].equals("--tls")) {
                     tls = true;

@@ -98,6 +98,40 @@ class DemoJarTest {
     }
 
     @Test
+    void aTlsServerWritesItsCertificateToTheTemporaryDirectoryNotTheWorkingOne(@TempDir Path files) throws Exception {
+        Path workingDirectory = Files.createDirectory(files.resolve("work"));
+        Path temporary = Files.createDirectory(files.resolve("tmp"));
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process server = new ProcessBuilder(javaBin.toString(), "-Djava.io.tmpdir=" + temporary,
+                "-jar", JAR.toAbsolutePath().toString(), "server", "--port", "0", "--tls")
+                .directory(workingDirectory.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            java.io.BufferedReader lines = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            java.util.concurrent.CompletableFuture<List<String>> firstTwo =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return List.of(String.valueOf(lines.readLine()), String.valueOf(lines.readLine()));
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+            List<String> announced = firstTwo.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(announced.get(0)).startsWith("listening on wss://127.0.0.1:");
+            assertThat(announced.get(1)).isEqualTo("certificate written to " + temporary.resolve("wsdetach-demo.crt"));
+            assertThat(temporary.resolve("wsdetach-demo.crt")).isRegularFile();
+            try (var left = Files.list(workingDirectory)) {
+                assertThat(left).as("nothing written to the working directory").isEmpty();
+            }
+        } finally {
+            server.destroy();
+            assertThat(server.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
     void aBadClientModeExitsWithUsage(@TempDir Path files) throws Exception {
         Path errors = files.resolve("mode.err");
         Process client = java(errors, "client", "ws://127.0.0.1:1/echo", "--mode", "sideways", "--bytes", "5");
