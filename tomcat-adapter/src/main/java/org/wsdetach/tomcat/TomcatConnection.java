@@ -327,6 +327,9 @@ final class TomcatConnection implements ContainerConnection {
     public Transport release() {
         SocketChannel raw = channel.getIOChannel();
         TomcatInternals.forget(socket, raw);
+        // Out of the connector's upgrade statistics, as Tomcat's close of the upgrade processor takes it out (with
+        // its counts kept as those of a completed connection): else each detach would leave it listed for good.
+        handler.getUpgradeInfo().setGroupInfo(null);
         // Fully closed for Tomcat now: out of the open sessions, its socket close a no-op.
         session.onClose(sessionCloseReason);
         if (channel instanceof SecureNioChannel) {

@@ -91,6 +91,35 @@ class TomcatAdapterTest extends ConformanceBase {
     }
 
     @Test
+    void aDetachedConnectionLeavesTheConnectorsUpgradeStatistics() throws Exception {
+        // Tomcat lists every upgraded connection until its processor closes; a detach closes none.
+        try (TomcatServer tomcat = TomcatServer.start("127.0.0.1", 0, null, true, Probe.ProbeEndpoint.class);
+             SocketPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + tomcat.port() + "/probe"), null);
+             SocketPeer other = RawPeer.connect(URI.create("ws://127.0.0.1:" + tomcat.port() + "/probe"), null)) {
+            other.writeHex(text("echo:open"));
+            assertThat(other.readFrameHex()).isEqualTo("8109" + Wire.ascii("echo:open"));
+            DetachedConnection connection = detachedOnGo(peer);
+            assertThat(upgradedConnectionsListed(tomcat)).as("the other one only").isEqualTo(1);
+            connection.close();
+        }
+    }
+
+    /** How many connections the connector's upgrade statistics list, over all its upgrade protocols. */
+    private static int upgradedConnectionsListed(TomcatServer tomcat) throws Exception {
+        java.lang.reflect.Field groups = org.apache.coyote.http11.AbstractHttp11Protocol.class
+                .getDeclaredField("upgradeProtocolGroupInfos");
+        groups.setAccessible(true);
+        java.lang.reflect.Field listed = org.apache.coyote.http11.upgrade.UpgradeGroupInfo.class
+                .getDeclaredField("upgradeInfos");
+        listed.setAccessible(true);
+        int count = 0;
+        for (Object group : ((Map<?, ?>) groups.get(tomcat.connector().getProtocolHandler())).values()) {
+            count += ((java.util.Set<?>) listed.get(group)).size();
+        }
+        return count;
+    }
+
+    @Test
     void stoppingTheConnectorAloneLeavesDetachedConnectionsOpen() throws Exception {
         // A stopping connector closes the connections in its books; a detached one is the application's.
         try (TomcatServer tomcat = TomcatServer.start("127.0.0.1", 0, null, true, Probe.ProbeEndpoint.class);
