@@ -1,0 +1,96 @@
+package org.wsdetach.benchmarks.suite;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The scale figures of one server: {@link ScaleClient} in a JVM of its own detaches {@code sessions} sessions at
+ * once and echoes 1 KiB over each; with all of them idle and detached, this JVM (the server's) counts its
+ * threads and its heap after a full collection, and again once the client has closed them all: the difference
+ * per connection is what an idle detached connection retains.
+ */
+final class ScaleRun {
+
+    private final BenchServer server;
+    private final int sessions;
+
+    ScaleRun(BenchServer server, int sessions) {
+        this.server = server;
+        this.sessions = sessions;
+    }
+
+    Map<String, Object> run() throws Exception {
+        int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
+        int openBefore = RawHandlers.open.get();
+        Process client = new ProcessBuilder(List.of(java(), "-Xss256k", "-cp", System.getProperty("java.class.path"),
+                ScaleClient.class.getName(), Integer.toString(server.port()), Integer.toString(sessions), "256"))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(client.getInputStream(),
+                StandardCharsets.US_ASCII));
+             Writer commands = new OutputStreamWriter(client.getOutputStream(), StandardCharsets.US_ASCII)) {
+            String upgraded = expect(lines, "UPGRADED");
+            String[] echoed = expect(lines, "ECHOED").split(" ");
+            int ok = Integer.parseInt(echoed[1]);
+            double seconds = Double.parseDouble(echoed[3]);
+            awaitOpen(openBefore + ok);
+            int threadsIdle = ManagementFactory.getThreadMXBean().getThreadCount();
+            long heapIdle = heapAfterCollection();
+            commands.write("close\n");
+            commands.flush();
+            expect(lines, "CLOSED");
+            awaitOpen(openBefore);
+            long heapClosed = heapAfterCollection();
+            if (!client.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IOException("the scale client did not exit");
+            }
+            Map<String, Object> figures = new LinkedHashMap<>();
+            figures.put("scale_sessions_ok", ok);
+            figures.put("scale_seconds", seconds);
+            figures.put("scale_heap_bytes_per_connection", ok == 0 ? 0.0 : (double) (heapIdle - heapClosed) / ok);
+            figures.put("scale_threads", threadsIdle);
+            figures.put("scale_sessions", sessions);
+            figures.put("scale_sessions_upgraded", Integer.parseInt(upgraded.split(" ")[1]));
+            figures.put("scale_threads_before", threadsBefore);
+            figures.put("scale_heap_bytes_idle", heapIdle);
+            figures.put("scale_heap_bytes_closed", heapClosed);
+            return figures;
+        } finally {
+            client.destroy();
+        }
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static String expect(BufferedReader lines, String word) throws IOException {
+        String line = lines.readLine();
+        if (line == null || !line.startsWith(word + " ") && !line.equals(word)) {
+            throw new IOException("the scale client said " + line + ", not " + word);
+        }
+        return line;
+    }
+
+    /** Waits until the handlers hold {@code count} connections: all echoed, or all closed. */
+    private static void awaitOpen(int count) throws InterruptedException, TimeoutException {
+        RawHandlers.open.await(count, 60, TimeUnit.SECONDS);
+    }
+
+    private static long heapAfterCollection() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+}
