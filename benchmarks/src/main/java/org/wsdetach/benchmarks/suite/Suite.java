@@ -59,7 +59,6 @@ public final class Suite {
     }
 
     public static void main(String[] args) throws Exception {
-        quietContainers();
         Size size = Size.FULL;
         List<Container> containers = List.of(Container.values());
         Path out = null;
@@ -83,6 +82,7 @@ public final class Suite {
 
     /** Runs the suite on {@code containers}. @return the results, as the JSON file has them */
     static Map<String, Object> run(Size size, List<Container> containers) throws Exception {
+        quietContainers();
         Path directory = Files.createTempDirectory("wsdetach-bench");
         Path certificate = directory.resolve("bench.crt");
         SSLContext serverTls;
