@@ -45,26 +45,45 @@ final class ContainerBench {
         this.clientTls = clientTls.getSocketFactory();
     }
 
-    Map<String, Object> run() throws Exception {
+    /** The parts of the suite, each a group of figures; {@link #run} runs those it is given. */
+    enum Part { OVERHEAD, DETACHED, LATENCY, TLS, SCALE }
+
+    Map<String, Object> run(java.util.Set<Part> parts) throws Exception {
         try (BenchServer with = BenchServer.start(container, true, null, Map.of());
              BenchServer without = BenchServer.start(container, false, null, Map.of())) {
-            ratio("adapter_overhead_echo_ratio", "echo_round_trips_per_s_with_adapter",
-                    "echo_round_trips_per_s_without_adapter",
-                    () -> echoThroughput(with), () -> echoThroughput(without));
-            ratio("adapter_overhead_bulk_ratio", "bulk_mib_per_s_with_adapter", "bulk_mib_per_s_without_adapter",
-                    () -> bulkMessages(with), () -> bulkMessages(without));
-            try (PlainPeers.Sockets sink = PlainPeers.Sockets.start(false);
-                 PlainPeers.Sockets echo = PlainPeers.Sockets.start(true)) {
-                ratio("detached_vs_socket_bulk_ratio", "detached_bulk_mib_per_s", "socket_bulk_mib_per_s",
-                        () -> bulk(detach(SocketFactory.getDefault(), with, "detach-sink")),
-                        () -> bulk(plain(sink)));
-                ratio("detached_vs_socket_echo_ratio", "detached_echo_round_trips_per_s",
-                        "socket_echo_round_trips_per_s",
-                        () -> rawEcho(detach(SocketFactory.getDefault(), with, "detach-echo")),
-                        () -> rawEcho(plain(echo)));
+            if (parts.contains(Part.OVERHEAD)) {
+                ratio("adapter_overhead_echo_ratio", "echo_round_trips_per_s_with_adapter",
+                        "echo_round_trips_per_s_without_adapter",
+                        () -> echoThroughput(with), () -> echoThroughput(without));
+                ratio("adapter_overhead_bulk_ratio", "bulk_mib_per_s_with_adapter", "bulk_mib_per_s_without_adapter",
+                        () -> bulkMessages(with), () -> bulkMessages(without));
             }
-            latency(with);
+            if (parts.contains(Part.DETACHED)) {
+                try (PlainPeers.Sockets sink = PlainPeers.Sockets.start(false);
+                     PlainPeers.Sockets echo = PlainPeers.Sockets.start(true)) {
+                    ratio("detached_vs_socket_bulk_ratio", "detached_bulk_mib_per_s", "socket_bulk_mib_per_s",
+                            () -> bulk(detach(SocketFactory.getDefault(), with, "detach-sink")),
+                            () -> bulk(plain(sink)));
+                    ratio("detached_vs_socket_echo_ratio", "detached_echo_round_trips_per_s",
+                            "socket_echo_round_trips_per_s",
+                            () -> rawEcho(detach(SocketFactory.getDefault(), with, "detach-echo")),
+                            () -> rawEcho(plain(echo)));
+                }
+            }
+            if (parts.contains(Part.LATENCY)) {
+                latency(with);
+            }
         }
+        if (parts.contains(Part.TLS)) {
+            tls();
+        }
+        if (parts.contains(Part.SCALE)) {
+            scale();
+        }
+        return results;
+    }
+
+    private void tls() throws Exception {
         try (BenchServer secure = BenchServer.start(container, true, serverTls, Map.of());
              PlainPeers.TlsSink sink = PlainPeers.TlsSink.start(serverTls)) {
             String[] cipher = new String[2];
@@ -80,8 +99,6 @@ final class ContainerBench {
             results.put("tls_protocol", cipher[0]);
             results.put("tls_cipher_suite", cipher[1]);
         }
-        scale();
-        return results;
     }
 
     // ---- alternation

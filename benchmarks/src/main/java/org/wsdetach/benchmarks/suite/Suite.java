@@ -10,18 +10,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The benchmark suite: every figure of {@link ContainerBench} on Tyrus, Tomcat and Jetty, written as JSON to
  * {@code bench-results.json} next to the suite's jar or classes (so {@code benchmarks/target/}) and printed as a
  * Markdown table.
  *
- * <p>Usage: {@code Suite [--tiny] [--containers tyrus,tomcat,jetty] [--out FILE]}; {@code --tiny} measures each
- * figure once, briefly (the build's run).
+ * <p>Usage: {@code Suite [--tiny] [--containers tyrus,tomcat,jetty] [--only overhead,detached,latency,tls,scale]
+ * [--out FILE]}; {@code --tiny} measures each figure once, briefly (the build's run); {@code --only} runs some
+ * parts alone, for example the latency while profiling it.
  */
 public final class Suite {
 
@@ -62,18 +65,21 @@ public final class Suite {
         Size size = Size.FULL;
         List<Container> containers = List.of(Container.values());
         Path out = null;
+        Set<ContainerBench.Part> parts = EnumSet.allOf(ContainerBench.Part.class);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--tiny" -> size = Size.TINY;
                 case "--containers" -> containers = parseContainers(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
-                default -> throw new IllegalArgumentException("unknown argument: " + args[i]
-                        + " (usage: Suite [--tiny] [--containers tyrus,tomcat,jetty] [--out FILE])");
+                case "--only" -> parts = parseParts(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument: " + args[i] + " (usage: Suite"
+                        + " [--tiny] [--containers tyrus,tomcat,jetty] [--only overhead,detached,latency,tls,scale]"
+                        + " [--out FILE])");
             }
         }
         Path file = out == null ? defaultOutput() : out;
         long start = System.nanoTime();
-        Map<String, Object> results = run(size, containers);
+        Map<String, Object> results = run(size, containers, parts);
         Files.createDirectories(file.toAbsolutePath().getParent());
         Files.writeString(file, Json.write(results), StandardCharsets.UTF_8);
         System.out.println(table(results));
@@ -82,6 +88,12 @@ public final class Suite {
 
     /** Runs the suite on {@code containers}. @return the results, as the JSON file has them */
     static Map<String, Object> run(Size size, List<Container> containers) throws Exception {
+        return run(size, containers, EnumSet.allOf(ContainerBench.Part.class));
+    }
+
+    /** Runs {@code parts} of the suite on {@code containers}. */
+    static Map<String, Object> run(Size size, List<Container> containers, Set<ContainerBench.Part> parts)
+            throws Exception {
         quietContainers();
         Path directory = Files.createTempDirectory("wsdetach-bench");
         Path certificate = directory.resolve("bench.crt");
@@ -104,7 +116,7 @@ public final class Suite {
         for (Container container : containers) {
             long started = System.nanoTime();
             System.err.println("wsdetach bench: " + container.label() + "...");
-            Map<String, Object> figures = new ContainerBench(container, size, serverTls, clientTls).run();
+            Map<String, Object> figures = new ContainerBench(container, size, serverTls, clientTls).run(parts);
             figures.put("seconds_taken", (System.nanoTime() - started) / 1e9);
             byContainer.put(container.label(), figures);
         }
@@ -127,6 +139,14 @@ public final class Suite {
     private static final java.util.logging.Logger QUIET = java.util.logging.Logger.getLogger("");
     private static final java.util.logging.Logger LEAK_CHECK =
             java.util.logging.Logger.getLogger("org.apache.catalina.loader.WebappClassLoaderBase");
+
+    private static Set<ContainerBench.Part> parseParts(String list) {
+        Set<ContainerBench.Part> parts = EnumSet.noneOf(ContainerBench.Part.class);
+        for (String name : list.split(",")) {
+            parts.add(ContainerBench.Part.valueOf(name.trim().toUpperCase(Locale.ROOT)));
+        }
+        return parts;
+    }
 
     private static List<Container> parseContainers(String list) {
         List<Container> containers = new ArrayList<>();
