@@ -17,8 +17,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * The scale figures of one server: {@link ScaleClient} in a JVM of its own detaches {@code sessions} sessions at
  * once and echoes 1 KiB over each; with all of them idle and detached, this JVM (the server's) counts its
- * threads and its heap after a full collection, and again once the client has closed them all: the difference
- * per connection is what an idle detached connection retains.
+ * threads and its heap after a full collection, which it compares with its heap before the run (and, as a raw
+ * figure, once the client has closed them all): the difference per connection is what an idle detached
+ * connection retains.
  */
 final class ScaleRun {
 
@@ -33,6 +34,7 @@ final class ScaleRun {
     Map<String, Object> run() throws Exception {
         int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
         int openBefore = RawHandlers.open.get();
+        long heapBefore = heapAfterCollection();
         Process client = new ProcessBuilder(List.of(java(), "-Xss256k", "-cp", System.getProperty("java.class.path"),
                 ScaleClient.class.getName(), Integer.toString(server.port()), Integer.toString(sessions), "256"))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -46,6 +48,9 @@ final class ScaleRun {
             awaitOpen(openBefore + ok);
             int threadsIdle = ManagementFactory.getThreadMXBean().getThreadCount();
             long heapIdle = heapAfterCollection();
+            if (Boolean.getBoolean(HISTOGRAM)) {
+                printHistogram();
+            }
             commands.write("close\n");
             commands.flush();
             expect(lines, "CLOSED");
@@ -57,17 +62,35 @@ final class ScaleRun {
             Map<String, Object> figures = new LinkedHashMap<>();
             figures.put("scale_sessions_ok", ok);
             figures.put("scale_seconds", seconds);
-            figures.put("scale_heap_bytes_per_connection", ok == 0 ? 0.0 : (double) (heapIdle - heapClosed) / ok);
+            // Against the heap before the run: whatever the idle connections made the server keep counts, the
+            // pools and caches they grew included. Against the heap after they closed: what each holds alone.
+            figures.put("scale_heap_bytes_per_connection", ok == 0 ? 0.0 : (double) (heapIdle - heapBefore) / ok);
+            figures.put("scale_heap_bytes_per_connection_vs_closed",
+                    ok == 0 ? 0.0 : (double) (heapIdle - heapClosed) / ok);
             figures.put("scale_threads", threadsIdle);
             figures.put("scale_sessions", sessions);
             figures.put("scale_sessions_upgraded", Integer.parseInt(upgraded.split(" ")[1]));
             figures.put("scale_threads_before", threadsBefore);
+            figures.put("scale_heap_bytes_before", heapBefore);
             figures.put("scale_heap_bytes_idle", heapIdle);
             figures.put("scale_heap_bytes_closed", heapClosed);
             return figures;
         } finally {
             client.destroy();
         }
+    }
+
+    /** Set to {@code true}, prints the top of the server's class histogram while the connections are idle. */
+    static final String HISTOGRAM = "wsdetach.bench.histogram";
+
+    private static void printHistogram() throws IOException, InterruptedException {
+        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(ProcessHandle.current().pid()), "GC.class_histogram").redirectErrorStream(true).start();
+        List<String> lines = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines()
+                .limit(40).toList();
+        jcmd.waitFor(30, TimeUnit.SECONDS);
+        System.err.println("class histogram with every connection idle:");
+        lines.forEach(System.err::println);
     }
 
     private static String java() {
