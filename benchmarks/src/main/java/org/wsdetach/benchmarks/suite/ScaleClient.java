@@ -57,6 +57,8 @@ public final class ScaleClient {
     private int upgraded;
     private int finished;
     private int failed;
+    /** Why connections failed: the stage and the cause, counted, for standard error. */
+    private final java.util.Map<String, Integer> failures = new java.util.TreeMap<>();
 
     private ScaleClient(int port) throws IOException {
         this.selector = Selector.open();
@@ -78,8 +80,15 @@ public final class ScaleClient {
         long start = System.nanoTime();
         client.detachAll(connections);
         double seconds = (System.nanoTime() - start) / 1e9;
+        for (Connection connection : connections) {
+            if (connection.stage != Stage.DONE && connection.stage != Stage.FAILED) {
+                client.failures.merge("while " + connection.stage.name().toLowerCase(java.util.Locale.ROOT)
+                        + ": no answer in time", 1, Integer::sum);
+            }
+        }
         out.println("ECHOED " + client.finished + " " + (sessions - client.finished) + " " + seconds);
         out.flush();
+        client.failures.forEach((why, count) -> System.err.println("scale client: " + count + " failed " + why));
         BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
         for (String line; (line = commands.readLine()) != null && !line.equals("close"); ) {
             // Only "close" means anything.
@@ -134,7 +143,7 @@ public final class ScaleClient {
             try {
                 step(key, connection);
             } catch (IOException e) {
-                fail(connection);
+                fail(connection, e.toString());
             }
         }
     }
@@ -153,7 +162,7 @@ public final class ScaleClient {
         }
         if (key.isValid() && key.isReadable()) {
             if (connection.channel.read(connection.in) < 0) {
-                fail(connection);
+                fail(connection, "end of stream");
                 return;
             }
             consume(connection);
@@ -168,7 +177,7 @@ public final class ScaleClient {
                 int end = head.indexOf("\r\n\r\n");
                 if (end >= 0) {
                     if (!head.startsWith("HTTP/1.1 101")) {
-                        fail(connection);
+                        fail(connection, "no upgrade: " + head.lines().findFirst().orElse(""));
                         return;
                     }
                     in.flip().position(end + 4);
@@ -181,7 +190,7 @@ public final class ScaleClient {
                 // The server's close frame: 0x88, a length under 126 (a status and a short reason), the payload.
                 if (in.position() >= 2 && in.position() >= 2 + (in.get(1) & 0x7f)) {
                     if ((in.get(0) & 0xff) != 0x88) {
-                        fail(connection);
+                        fail(connection, "not a close frame: " + Integer.toHexString(in.get(0) & 0xff));
                         return;
                     }
                     in.flip().position(2 + (in.get(1) & 0x7f));
@@ -198,7 +207,7 @@ public final class ScaleClient {
                 in.flip();
                 while (in.hasRemaining()) {
                     if (in.get() != echoBytes[connection.echoed++]) {
-                        fail(connection);
+                        fail(connection, "wrong echo");
                         return;
                     }
                 }
@@ -210,7 +219,7 @@ public final class ScaleClient {
             }
             default -> {
                 if (in.position() > 0) {
-                    fail(connection);
+                    fail(connection, "unexpected bytes");
                 }
             }
         }
@@ -228,8 +237,10 @@ public final class ScaleClient {
                 ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
     }
 
-    private void fail(Connection connection) throws IOException {
+    private void fail(Connection connection, String why) throws IOException {
         if (connection.stage != Stage.FAILED && connection.stage != Stage.DONE) {
+            failures.merge("while " + connection.stage.name().toLowerCase(java.util.Locale.ROOT) + ": " + why, 1,
+                    Integer::sum);
             connection.stage = Stage.FAILED;
             failed++;
         }
