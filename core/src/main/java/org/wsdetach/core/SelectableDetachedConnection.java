@@ -50,6 +50,7 @@ abstract class SelectableDetachedConnection implements DetachedConnection, IoLoo
     private static final int INTEREST_NEEDS_WAKEUP = 1;
     private static final int INTEREST_KEY_LOST = 2;
     static final int DONE = 3;
+    private static final int INTEREST_NEEDS_REGISTRATION = 4;
 
     final System.Logger log = System.getLogger(getClass().getName());
     private final IoLoop loop;
@@ -67,6 +68,11 @@ abstract class SelectableDetachedConnection implements DetachedConnection, IoLoo
     volatile boolean closed;
     /** {@code null} until the loop thread has registered the channel. */
     private SelectionKey key;
+    /**
+     * Whether the loop has been asked to register the channel: only once an operation first waits for it, so
+     * that the hand-over and the operations that need not wait never wake the loop thread.
+     */
+    private boolean registrationAsked;
 
     /** Non-null while a read is outstanding; whoever clears it (completion or close) delivers the result. */
     private CompletionHandler<Integer, Object> readHandler;
@@ -102,11 +108,13 @@ abstract class SelectableDetachedConnection implements DetachedConnection, IoLoo
     }
 
     /**
-     * Hands the connection over to its loop. Last in a subclass's constructor, so that the loop thread only
-     * ever sees a fully constructed connection.
+     * Hands the connection over to its loop, which closes it if the loop closes; the loop registers the channel
+     * once an operation first waits. Last in a subclass's constructor, so that the loop thread only ever sees a
+     * fully constructed connection.
      */
     final void joinLoop() {
-        if (!loop.attach(this) || !loop.execute(this::register)) {
+        // A channel closed already can never be served: closed now, as registering it would find.
+        if (!loop.attach(this) || !channel.isOpen()) {
             closeQuietly();
         }
     }
@@ -352,7 +360,7 @@ abstract class SelectableDetachedConnection implements DetachedConnection, IoLoo
 
     // ---------------------------------------------------------------------------------------- common
 
-    /** Loop thread, once: registers the channel with the interest that pending operations already need. */
+    /** Loop thread, once: registers the channel with the interest that pending operations need by then. */
     private void register() {
         boolean lost = false;
         synchronized (lock) {
@@ -464,11 +472,15 @@ abstract class SelectableDetachedConnection implements DetachedConnection, IoLoo
 
     /** Makes the key's interest match the waiting operations; the caller acts on the outcome unlocked. */
     final int updateInterestLocked() {
-        if (key == null || closed) {
-            // Not registered yet: register() applies the interest then.
-            return INTEREST_APPLIED;
-        }
         int ops = interestLocked();
+        if (key == null || closed) {
+            // Not registered yet: register() applies the interest then, once asked for.
+            if (closed || registrationAsked || ops == 0) {
+                return INTEREST_APPLIED;
+            }
+            registrationAsked = true;
+            return INTEREST_NEEDS_REGISTRATION;
+        }
         try {
             if (key.interestOps() == ops) {
                 return INTEREST_APPLIED;
@@ -485,6 +497,10 @@ abstract class SelectableDetachedConnection implements DetachedConnection, IoLoo
     final void afterInterestUpdate(int outcome) {
         if (outcome == INTEREST_NEEDS_WAKEUP) {
             loop.wakeup();
+        } else if (outcome == INTEREST_NEEDS_REGISTRATION) {
+            if (!loop.execute(this::register)) {
+                closeQuietly();
+            }
         } else if (outcome == INTEREST_KEY_LOST) {
             closeQuietly();
         }

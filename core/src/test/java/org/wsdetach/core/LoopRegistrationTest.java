@@ -1,0 +1,85 @@
+package org.wsdetach.core;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.wsdetach.core.DetachedConnectionTesting.awaitLoopRound;
+
+/**
+ * A detached connection joins its I/O loop's selector only once an operation waits for the channel: the
+ * hand-over, and reads and writes that need not wait, leave the loop thread asleep.
+ */
+class LoopRegistrationTest {
+
+    private static final CloseReason PEER_REASON = new CloseReason(CloseCodes.NORMAL_CLOSURE, "");
+
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private IoLoop loop;
+    private SocketChannel channel;
+    private Socket peer;
+    private NioDetachedConnection connection;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        loop = new IoLoop("loop-registration-test");
+        resources.push(loop);
+        ServerSocketChannel server = ServerSocketChannel.open();
+        resources.push(server);
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        peer = new Socket();
+        resources.push(peer);
+        peer.connect(server.getLocalAddress(), 10_000);
+        channel = server.accept();
+        resources.push(channel);
+        channel.configureBlocking(false);
+        connection = new NioDetachedConnection(loop, channel, ByteBuffer.wrap(new byte[]{1, 2}), PEER_REASON,
+                null, () -> { });
+        resources.push(connection);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        while (!resources.isEmpty()) {
+            resources.pop().close();
+        }
+    }
+
+    @Test
+    void operationsThatNeedNotWaitLeaveTheChannelOutOfTheLoop() throws Exception {
+        ByteBuffer received = ByteBuffer.allocate(16);
+        assertThat(connection.read(received).get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(connection.write(ByteBuffer.wrap(new byte[]{3})).get(10, TimeUnit.SECONDS)).isEqualTo(1);
+        awaitLoopRound(loop);
+
+        assertThat(channel.keyFor(loop.selector())).isNull();
+        assertThat(peer.getInputStream().read()).isEqualTo(3);
+    }
+
+    @Test
+    void aReadThatWaitsRegistersTheChannelAndCompletesWhenBytesCome() throws Exception {
+        connection.read(ByteBuffer.allocate(16)).get(10, TimeUnit.SECONDS);
+        Future<Integer> waiting = connection.read(ByteBuffer.allocate(16));
+        awaitLoopRound(loop);
+
+        assertThat(channel.keyFor(loop.selector())).isNotNull();
+        assertThat(waiting.isDone()).isFalse();
+        peer.getOutputStream().write(new byte[]{4, 5, 6});
+        assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+    }
+}
