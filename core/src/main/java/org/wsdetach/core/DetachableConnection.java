@@ -78,6 +78,8 @@ public final class DetachableConnection {
     private ScheduledFuture<?> deadline;
     /** A zero-timeout detach asked for while reading: the rest of the bytes at hand may hold the close. */
     private boolean zeroDeadline;
+    /** The flight recorder event of the detach under way; null while none is, or no recording asks for it. */
+    private DetachEvent event;
 
     private volatile Thread reader;
     /** Whether the current read gave the container bytes; used by the reading thread only. */
@@ -117,6 +119,7 @@ public final class DetachableConnection {
         boolean fromReader = reader == Thread.currentThread();
         synchronized (lock) {
             state.detach();
+            event = DetachRecording.begin(true);
             handler = newHandler;
             result = future;
             zeroDeadline = timeout.isZero() && fromReader;
@@ -272,7 +275,7 @@ public final class DetachableConnection {
                 synchronized (lock) {
                     start = state.peerCloseBegins();
                     if (start == DetachState.PeerCloseStart.DETACH_BEGINS) {
-                        armDeadlineLocked(peerCloseTimeout);
+                        peerDetachBeginsLocked();
                     }
                 }
                 return start == DetachState.PeerCloseStart.TO_CONTAINER;
@@ -322,7 +325,7 @@ public final class DetachableConnection {
             synchronized (lock) {
                 start = state.peerCloseBegins();
                 if (start == DetachState.PeerCloseStart.DETACH_BEGINS) {
-                    armDeadlineLocked(peerCloseTimeout);
+                    peerDetachBeginsLocked();
                 }
             }
             if (start == DetachState.PeerCloseStart.TO_CONTAINER) {
@@ -497,6 +500,12 @@ public final class DetachableConnection {
         });
     }
 
+    /** The first byte of the peer's close frame has been read, with a handler armed for it. */
+    private void peerDetachBeginsLocked() {
+        event = DetachRecording.begin(false);
+        armDeadlineLocked(peerCloseTimeout);
+    }
+
     private void armDeadlineLocked(Duration timeout) {
         if (timeout.compareTo(LONGEST_DEADLINE) >= 0) {
             return;
@@ -526,6 +535,7 @@ public final class DetachableConnection {
         CompletableFuture<DetachedConnection> future;
         ByteBuffer initialBytes;
         CloseReason reason;
+        DetachEvent recorded;
         synchronized (lock) {
             if (!state.met(condition)) {
                 return;
@@ -536,11 +546,18 @@ public final class DetachableConnection {
             initialBytes = leftover == null ? ByteBuffer.allocate(0) : leftover.flip();
             leftover = null;
             reason = peerReason;
+            recorded = event;
+            event = null;
         }
+        int bytesHandedOver = initialBytes.remaining();
         DetachedConnection detached;
+        boolean tls;
         try {
-            detached = open(container.release(), initialBytes, reason);
+            Transport transport = container.release();
+            tls = transport.tls != null;
+            detached = open(transport, initialBytes, reason);
         } catch (IOException | RuntimeException e) {
+            DetachRecording.failed(recorded, container, client, e);
             container.closeTransport();
             if (future != null) {
                 LOG.log(Level.WARNING, "detaching " + container + " failed at the hand-over; closing it", e);
@@ -552,9 +569,11 @@ public final class DetachableConnection {
         }
         if (future != null && !future.complete(detached)) {
             // Cancelled at the last moment: the caller no longer wants the connection.
+            DetachRecording.failed(recorded, container, client, new CancellationException("detach cancelled"));
             closeQuietly(detached);
             return;
         }
+        DetachRecording.handedOver(recorded, container, client, tls, bytesHandedOver);
         try {
             owner.onDetached(detached);
         } catch (RuntimeException | Error e) {
@@ -576,6 +595,7 @@ public final class DetachableConnection {
         DetachState.State before;
         CompletableFuture<DetachedConnection> future;
         DetachHandler owner;
+        DetachEvent recorded;
         synchronized (lock) {
             before = state.fail();
             if (before == null) {
@@ -584,7 +604,10 @@ public final class DetachableConnection {
             cancelDeadlineLocked();
             future = result;
             owner = handler;
+            recorded = event;
+            event = null;
         }
+        DetachRecording.failed(recorded, container, client, error);
         if (before == DetachState.State.PEER_CLOSE_ARRIVING) {
             // Our reply was not sent yet: the peer gets a close frame that says why, and @OnClose runs with
             // this side's reason before the transport goes, which would give it a reason of its own.
