@@ -170,6 +170,20 @@ public final class DetachableConnection {
         detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()), DeclaredHandlers.newHandler(declared));
     }
 
+    /**
+     * The refusal of a detach, or of a handler's registration, for a session that is no longer open: once the
+     * peer's close frame has been processed it is too late for either, and the message says when to register.
+     *
+     * @param sessionId the session's id
+     * @return the exception for the adapter's {@code DetachProvider} to throw
+     */
+    public static IllegalStateException sessionNotOpen(String sessionId) {
+        return new IllegalStateException("session " + sessionId + " is not open: it has closed, or its close has "
+                + "begun; to detach when the peer closes, register Detach.detachOnPeerClose (or @DetachOnPeerClose) "
+                + "before the peer's close frame arrives: in @OnOpen, or before sending the message that makes the "
+                + "peer detach");
+    }
+
     // ---- reading, on the adapter's reading thread ----
 
     /**
