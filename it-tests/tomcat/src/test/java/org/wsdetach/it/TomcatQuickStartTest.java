@@ -25,6 +25,11 @@ class TomcatQuickStartTest extends QuickStartConformance {
 
     @Override
     protected int startQuickStartServer() throws Exception {
+        // Otherwise the first Tomcat of the JVM makes its base directory catalina.home for good, and every later
+        // Tomcat creates that directory again once this one has deleted it.
+        if (System.getProperty("catalina.home") == null) {
+            System.setProperty("catalina.home", Path.of("target").toAbsolutePath().toString());
+        }
         // README: tomcat-server
         Tomcat tomcat = new Tomcat();
         tomcat.setBaseDir(Files.createTempDirectory("tomcat").toString());
