@@ -583,7 +583,9 @@ public final class DetachableConnection {
         }
         if (future != null && !future.complete(detached)) {
             // Cancelled at the last moment: the caller no longer wants the connection.
-            DetachRecording.failed(recorded, container, client, new CancellationException("detach cancelled"));
+            if (recorded != null) {
+                DetachRecording.failed(recorded, container, client, new CancellationException("detach cancelled"));
+            }
             closeQuietly(detached);
             return;
         }
