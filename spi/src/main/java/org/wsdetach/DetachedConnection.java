@@ -90,8 +90,28 @@ public interface DetachedConnection extends AsynchronousByteChannel {
 
     /**
      * Gives access to the provider's native view of this connection, for what this interface does not
-     * cover (socket options, for instance). Which types are available is the provider's to document;
-     * using the native object to read, write or close bypasses this connection's guarantees.
+     * cover (socket options, for instance). Using the native object to read, write or close bypasses this
+     * connection's guarantees. The types each container's adapter offers:
+     *
+     * <table class="striped">
+     * <caption>unwrap types per container</caption>
+     * <thead><tr><th>container (adapter)</th><th>{@code ws}</th><th>{@code wss}, in addition</th></tr></thead>
+     * <tbody>
+     * <tr><td>Tyrus on Grizzly ({@code wsdetach-tyrus}), server and client</td>
+     *     <td>{@link java.nio.channels.SocketChannel}; Grizzly's {@code org.glassfish.grizzly.Connection}</td>
+     *     <td>{@link javax.net.ssl.SSLEngine}</td></tr>
+     * <tr><td>Tomcat 10.1 and 11, NIO connector ({@code wsdetach-tomcat})</td>
+     *     <td>{@link java.nio.channels.SocketChannel}; no object of Tomcat's</td>
+     *     <td>{@link javax.net.ssl.SSLEngine}</td></tr>
+     * <tr><td>Jetty 12.1, ee10 and ee11 ({@code wsdetach-jetty})</td>
+     *     <td>{@link java.nio.channels.SocketChannel}; Jetty's {@code org.eclipse.jetty.io.EndPoint}, now idle</td>
+     *     <td>{@link javax.net.ssl.SSLEngine}; the {@code EndPoint} is then Jetty's TLS end point</td></tr>
+     * </tbody>
+     * </table>
+     *
+     * <p>A supertype of one of these works too (for example {@code java.nio.channels.NetworkChannel}); the
+     * container's object is looked for first, then the {@code SSLEngine}, then the channel. The
+     * {@code SSLEngine} is the one the detached connection drives: use it to read, not to change, its state.
      *
      * @param type the class of the wanted object, for example {@code java.nio.channels.SocketChannel}
      *             or the container's own connection type

@@ -74,4 +74,26 @@ public interface ContainerConnection {
      * @return the session's id
      */
     String sessionId();
+
+    /**
+     * The container's name, for the report of each detach to JDK Flight Recorder (the {@code container} field of
+     * the {@code org.wsdetach.Detach} event). Called on any thread, only while a recording asks for the event.
+     *
+     * @return a short, stable name such as {@code Tyrus}, {@code Tomcat} or {@code Jetty}; by default the simple
+     *         name of the implementing class
+     */
+    default String containerName() {
+        return getClass().getSimpleName();
+    }
+
+    /**
+     * Whether the connection runs over TLS ({@code wss}), for the same report of a detach that fails (a hand-over
+     * tells it by its {@link Transport}). Called on any thread, only while a recording asks for the event.
+     *
+     * @return true for {@code wss}; by default false, which an adapter of a container that serves {@code wss}
+     *         overrides
+     */
+    default boolean secure() {
+        return false;
+    }
 }

@@ -137,7 +137,10 @@ final class DetachState {
     PeerCloseStart peerCloseBegins() {
         switch (state) {
             case OPEN -> {
-                closing("the peer's close frame has arrived");
+                closing("the peer's close frame has arrived with no handler registered for it: a detach the "
+                        + "peer starts must be registered before its close frame comes, with Detach.detachOnPeerClose or "
+                        + "@DetachOnPeerClose (a client whose server detaches registers it before sending the message that "
+                        + "makes the server detach)");
                 return PeerCloseStart.TO_CONTAINER;
             }
             case CLOSING -> {

@@ -78,6 +78,8 @@ public final class DetachableConnection {
     private ScheduledFuture<?> deadline;
     /** A zero-timeout detach asked for while reading: the rest of the bytes at hand may hold the close. */
     private boolean zeroDeadline;
+    /** The flight recorder event of the detach under way; null while none is, or no recording asks for it. */
+    private DetachEvent event;
 
     private volatile Thread reader;
     /** Whether the current read gave the container bytes; used by the reading thread only. */
@@ -117,6 +119,7 @@ public final class DetachableConnection {
         boolean fromReader = reader == Thread.currentThread();
         synchronized (lock) {
             state.detach();
+            event = DetachRecording.begin(true);
             handler = newHandler;
             result = future;
             zeroDeadline = timeout.isZero() && fromReader;
@@ -171,6 +174,20 @@ public final class DetachableConnection {
      */
     public void detachOnPeerClose(DetachOnPeerClose declared) {
         detachOnPeerClose(Duration.ofMillis(declared.timeoutMillis()), DeclaredHandlers.newHandler(declared));
+    }
+
+    /**
+     * The refusal of a detach, or of a handler's registration, for a session that is no longer open: once the
+     * peer's close frame has been processed it is too late for either, and the message says when to register.
+     *
+     * @param sessionId the session's id
+     * @return the exception for the adapter's {@code DetachProvider} to throw
+     */
+    public static IllegalStateException sessionNotOpen(String sessionId) {
+        return new IllegalStateException("session " + sessionId + " is not open: it has closed, or its close has "
+                + "begun; to detach when the peer closes, register Detach.detachOnPeerClose (or @DetachOnPeerClose) "
+                + "before the peer's close frame arrives: in @OnOpen, or before sending the message that makes the "
+                + "peer detach");
     }
 
     // ---- reading, on the adapter's reading thread ----
@@ -278,7 +295,7 @@ public final class DetachableConnection {
                 synchronized (lock) {
                     start = state.peerCloseBegins();
                     if (start == DetachState.PeerCloseStart.DETACH_BEGINS) {
-                        armDeadlineLocked(peerCloseTimeout);
+                        peerDetachBeginsLocked();
                     }
                 }
                 return start == DetachState.PeerCloseStart.TO_CONTAINER;
@@ -328,7 +345,7 @@ public final class DetachableConnection {
             synchronized (lock) {
                 start = state.peerCloseBegins();
                 if (start == DetachState.PeerCloseStart.DETACH_BEGINS) {
-                    armDeadlineLocked(peerCloseTimeout);
+                    peerDetachBeginsLocked();
                 }
             }
             if (start == DetachState.PeerCloseStart.TO_CONTAINER) {
@@ -503,6 +520,12 @@ public final class DetachableConnection {
         });
     }
 
+    /** The first byte of the peer's close frame has been read, with a handler armed for it. */
+    private void peerDetachBeginsLocked() {
+        event = DetachRecording.begin(false);
+        armDeadlineLocked(peerCloseTimeout);
+    }
+
     private void armDeadlineLocked(Duration timeout) {
         if (timeout.compareTo(LONGEST_DEADLINE) >= 0) {
             return;
@@ -532,6 +555,7 @@ public final class DetachableConnection {
         CompletableFuture<DetachedConnection> future;
         ByteBuffer initialBytes;
         CloseReason reason;
+        DetachEvent recorded;
         synchronized (lock) {
             if (!state.met(condition)) {
                 return;
@@ -542,11 +566,18 @@ public final class DetachableConnection {
             initialBytes = leftover == null ? ByteBuffer.allocate(0) : leftover.flip();
             leftover = null;
             reason = peerReason;
+            recorded = event;
+            event = null;
         }
+        int bytesHandedOver = initialBytes.remaining();
         DetachedConnection detached;
+        boolean tls;
         try {
-            detached = open(container.release(), initialBytes, reason);
+            Transport transport = container.release();
+            tls = transport.tls != null;
+            detached = open(transport, initialBytes, reason);
         } catch (IOException | RuntimeException e) {
+            DetachRecording.failed(recorded, container, client, e);
             container.closeTransport();
             if (future != null) {
                 LOG.log(Level.WARNING, "detaching " + container + " failed at the hand-over; closing it", e);
@@ -558,9 +589,13 @@ public final class DetachableConnection {
         }
         if (future != null && !future.complete(detached)) {
             // Cancelled at the last moment: the caller no longer wants the connection.
+            if (recorded != null) {
+                DetachRecording.failed(recorded, container, client, new CancellationException("detach cancelled"));
+            }
             closeQuietly(detached);
             return;
         }
+        DetachRecording.handedOver(recorded, container, client, tls, bytesHandedOver);
         try {
             owner.onDetached(detached);
         } catch (RuntimeException | Error e) {
@@ -582,6 +617,7 @@ public final class DetachableConnection {
         DetachState.State before;
         CompletableFuture<DetachedConnection> future;
         DetachHandler owner;
+        DetachEvent recorded;
         synchronized (lock) {
             before = state.fail();
             if (before == null) {
@@ -590,7 +626,10 @@ public final class DetachableConnection {
             cancelDeadlineLocked();
             future = result;
             owner = handler;
+            recorded = event;
+            event = null;
         }
+        DetachRecording.failed(recorded, container, client, error);
         if (before == DetachState.State.PEER_CLOSE_ARRIVING) {
             // Our reply was not sent yet: the peer gets a close frame that says why, and @OnClose runs with
             // this side's reason before the transport goes, which would give it a reason of its own.

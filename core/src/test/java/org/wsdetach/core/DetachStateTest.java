@@ -79,8 +79,8 @@ class DetachStateTest {
             ARMED               | fail              | ARMED               | null
             ARMED               | transportClosed   | CLOSING             | false
 
-            CLOSING             | arm               | CLOSING             | ISE: the session is closing: the peer's close frame has arrived
-            CLOSING             | detach            | CLOSING             | ISE: the session is closing: the peer's close frame has arrived
+            CLOSING             | arm               | CLOSING             | ISE: the session is closing: the peer's close frame has arrived with no handler registered for it: a detach the peer starts must be registered before its close frame comes, with Detach.detachOnPeerClose or @DetachOnPeerClose (a client whose server detaches registers it before sending the message that makes the server detach)
+            CLOSING             | detach            | CLOSING             | ISE: the session is closing: the peer's close frame has arrived with no handler registered for it: a detach the peer starts must be registered before its close frame comes, with Detach.detachOnPeerClose or @DetachOnPeerClose (a client whose server detaches registers it before sending the message that makes the server detach)
             CLOSING             | writeData         | CLOSING             | WRITTEN
             CLOSING             | writeClose        | CLOSING             | WRITTEN
             CLOSING             | containerReleases | CLOSING             | true

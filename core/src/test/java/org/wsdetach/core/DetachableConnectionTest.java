@@ -38,6 +38,11 @@ class DetachableConnectionTest {
     private static final String TEXT_HI = "8182000000006869";
     private static final String CLOSE_1000 = "88820000000003e8";
     private static final String UNMASKED_TEXT_HI = "81026869";
+    /** A detach asked for once the peer's close frame has reached the container says how it should have been done. */
+    private static final String CLOSING_AFTER_PEERS_CLOSE = "the session is closing: the peer's close frame has arrived "
+            + "with no handler registered for it: a detach the peer starts must be registered before its close frame "
+            + "comes, with Detach.detachOnPeerClose or @DetachOnPeerClose (a client whose server detaches registers it "
+            + "before sending the message that makes the server detach)";
 
     private DetachThreads threads;
     private ServerSocketChannel listener;
@@ -104,7 +109,7 @@ class DetachableConnectionTest {
         };
         read(TEXT_HI + CLOSE_1000 + "68656c6c6f");
         assertThat(refusals).singleElement().extracting(Throwable::getMessage)
-                .isEqualTo("the session is closing: the peer's close frame has arrived");
+                .isEqualTo(CLOSING_AFTER_PEERS_CLOSE);
         assertThat(container.delivered).containsExactly(TEXT_HI, CLOSE_1000 + "68656c6c6f");
         assertThat(container.written).isEmpty();
     }
@@ -199,7 +204,7 @@ class DetachableConnectionTest {
         assertThat(connection.onFrameStart((byte) 0x88)).isTrue();
         assertThatThrownBy(() -> connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("the session is closing: the peer's close frame has arrived");
+                .hasMessage(CLOSING_AFTER_PEERS_CLOSE);
     }
 
     @Test

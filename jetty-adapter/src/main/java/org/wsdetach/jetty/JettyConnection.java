@@ -542,6 +542,16 @@ final class JettyConnection implements ContainerConnection {
     }
 
     @Override
+    public String containerName() {
+        return "Jetty";
+    }
+
+    @Override
+    public boolean secure() {
+        return real instanceof SslConnection.SslEndPoint;
+    }
+
+    @Override
     public String toString() {
         return "Jetty connection " + peer;
     }

@@ -54,7 +54,7 @@ public final class JettyDetachProvider implements DetachProvider {
 
     private static DetachableConnection coreOf(Session session) {
         if (!session.isOpen()) {
-            throw new IllegalStateException("session " + session.getId() + " is not open");
+            throw DetachableConnection.sessionNotOpen(session.getId());
         }
         CoreSession core = session.getClass().getName().startsWith("org.eclipse.jetty.ee10.")
                 ? new Ee10Glue().coreSession(session) : new Ee11Glue().coreSession(session);

@@ -346,6 +346,16 @@ final class TomcatConnection implements ContainerConnection {
     }
 
     @Override
+    public String containerName() {
+        return "Tomcat";
+    }
+
+    @Override
+    public boolean secure() {
+        return channel instanceof SecureNioChannel;
+    }
+
+    @Override
     public String toString() {
         return "Tomcat connection " + peer;
     }

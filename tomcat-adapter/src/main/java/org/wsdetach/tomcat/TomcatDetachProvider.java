@@ -52,7 +52,7 @@ public final class TomcatDetachProvider implements DetachProvider {
     private static DetachableConnection coreOf(Session session) {
         TomcatInternals.check();
         if (!session.isOpen()) {
-            throw new IllegalStateException("session " + session.getId() + " is not open");
+            throw DetachableConnection.sessionNotOpen(session.getId());
         }
         Object connection = session.getUserProperties().get(TomcatConnection.SESSION_PROPERTY);
         if (connection instanceof TomcatConnection) {

@@ -195,8 +195,14 @@ final class TyrusConnection implements Connection, ReadHandler, ContainerConnect
     }
 
     /** Whether a detach must take a TLS session out of Grizzly: checked before one starts. */
-    boolean secure() {
+    @Override
+    public boolean secure() {
         return tls != null;
+    }
+
+    @Override
+    public String containerName() {
+        return "Tyrus";
     }
 
     @Override

@@ -5,6 +5,7 @@ import jakarta.websocket.Session;
 import org.glassfish.tyrus.core.TyrusSession;
 import org.wsdetach.DetachHandler;
 import org.wsdetach.DetachedConnection;
+import org.wsdetach.core.DetachableConnection;
 import org.wsdetach.spi.DetachProvider;
 
 import java.time.Duration;
@@ -52,7 +53,7 @@ public final class TyrusDetachProvider implements DetachProvider {
     private static TyrusConnection connectionOf(Session session) {
         // Tyrus marks a session closed before it runs @OnClose and lets go of the connection.
         if (!session.isOpen()) {
-            throw new IllegalStateException("session " + session.getId() + " is not open");
+            throw DetachableConnection.sessionNotOpen(session.getId());
         }
         TyrusConnection connection = SESSIONS.get(session.getId());
         if (connection == null) {

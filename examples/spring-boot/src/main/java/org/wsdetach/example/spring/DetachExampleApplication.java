@@ -24,19 +24,19 @@ public class DetachExampleApplication implements WebSocketConfigurer {
         SpringApplication.run(DetachExampleApplication.class, args);
     }
 
-    /** Makes the application's WebSocket sessions detachable: Spring Boot runs no initializers from jars. */
-    @Bean
+    // README: spring-boot
+    @Bean   // Spring Boot runs no ServletContainerInitializer from jars: add wsdetach's by hand
     ServletContextInitializer wsdetach() {
         return servletContext -> new DetachInitializer().onStartup(null, servletContext);
     }
 
-    /** Registers the annotated endpoints with Tomcat's WebSocket container. */
-    @Bean
+    @Bean   // as usual, for annotated @ServerEndpoint classes
     ServerEndpointExporter serverEndpointExporter() {
         ServerEndpointExporter exporter = new ServerEndpointExporter();
         exporter.setAnnotatedEndpointClasses(EchoEndpoint.class);
         return exporter;
     }
+    // README: end
 
     @Override
     public void registerWebSocketHandlers(WebSocketHandlerRegistry registry) {

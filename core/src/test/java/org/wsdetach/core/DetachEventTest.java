@@ -1,0 +1,152 @@
+package org.wsdetach.core;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.CloseReason.CloseCodes;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.wsdetach.Detach;
+import org.wsdetach.DetachedConnection;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Each detach is one {@code org.wsdetach.Detach} flight recorder event, read back from the recording's file. */
+class DetachEventTest {
+
+    private static final HexFormat HEX = HexFormat.of();
+    private static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
+    /** A client's close frame 1000, masked with the key 00000000. */
+    private static final String CLOSE_1000 = "88820000000003e8";
+
+    @TempDir
+    Path directory;
+
+    private DetachThreads threads;
+    private ServerSocketChannel listener;
+    private FakeContainer container;
+    private DetachableConnection connection;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        threads = DetachThreads.open("jfr-test");
+        listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        container = new FakeContainer(listener);
+        connection = DetachableConnection.forServer(container, threads);
+        container.connection = connection;
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        threads.close();
+        listener.close();
+        container.closeChannels();
+    }
+
+    @Test
+    void aLocalDetachIsRecordedWithItsContainerDirectionSchemeAndTheBytesHandedOver() throws Exception {
+        List<RecordedEvent> events = recording(() -> {
+            CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
+            connection.onInbound(bytes(CLOSE_1000 + "68656c6c6f"));
+            container.completeStops();
+            future.get(10, TimeUnit.SECONDS).close();
+        });
+
+        assertThat(events).singleElement().satisfies(event -> {
+            assertThat(event.getString("container")).isEqualTo("FakeContainer");
+            assertThat(event.getString("side")).isEqualTo("server");
+            assertThat(event.getString("direction")).isEqualTo("local");
+            assertThat(event.getString("scheme")).isEqualTo("ws");
+            assertThat(event.getString("outcome")).isEqualTo("detached");
+            assertThat(event.getString("failure")).isNull();
+            assertThat(event.getLong("bytesHandedOver")).isEqualTo(5);
+            assertThat(event.getDuration()).isPositive();
+        });
+    }
+
+    @Test
+    void aDetachThePeerStartsIsRecordedAsThePeers() throws Exception {
+        CompletableFuture<DetachedConnection> handed = new CompletableFuture<>();
+        List<RecordedEvent> events = recording(() -> {
+            connection.detachOnPeerClose(Detach.DEFAULT_TIMEOUT, handed::complete);
+            connection.onInbound(bytes(CLOSE_1000));
+            container.completeStops();
+            handed.get(10, TimeUnit.SECONDS).close();
+        });
+
+        assertThat(events).singleElement().satisfies(event -> {
+            assertThat(event.getString("direction")).isEqualTo("peer");
+            assertThat(event.getString("outcome")).isEqualTo("detached");
+            assertThat(event.getLong("bytesHandedOver")).isZero();
+        });
+    }
+
+    @Test
+    void aFailedDetachIsRecordedWithTheClassAndMessageOfItsFailure() throws Exception {
+        List<RecordedEvent> events = recording(() -> {
+            CompletableFuture<DetachedConnection> future = connection.detach(BYE, Duration.ofMillis(50), c -> { });
+            assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(TimeoutException.class);
+        });
+
+        assertThat(events).singleElement().satisfies(event -> {
+            assertThat(event.getString("outcome")).isEqualTo(TimeoutException.class.getName());
+            assertThat(event.getString("failure")).isEqualTo("no close frame from the peer within PT0.05S");
+            assertThat(event.getLong("bytesHandedOver")).isZero();
+        });
+    }
+
+    @Test
+    void withoutARecordingNoEventIsMade() {
+        assertThat(DetachRecording.begin(true)).isNull();
+    }
+
+    @Test
+    void aRecordingThatTurnsTheEventOffGetsNone() {
+        // A recording takes the event by default (it is not in the JDK's settings files, so it is enabled).
+        try (Recording recording = new Recording()) {
+            recording.disable(DetachEvent.NAME);
+            recording.start();
+            assertThat(DetachRecording.begin(true)).isNull();
+        }
+    }
+
+    private interface Scenario {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code scenario} under a recording of the detach event alone, and returns the events it recorded. */
+    private List<RecordedEvent> recording(Scenario scenario) throws Exception {
+        Path file = directory.resolve("detach.jfr");
+        try (Recording recording = new Recording()) {
+            recording.enable(DetachEvent.NAME).withThreshold(Duration.ZERO);
+            recording.start();
+            scenario.run();
+            recording.stop();
+            recording.dump(file);
+        }
+        return RecordingFile.readAllEvents(file).stream()
+                .filter(event -> event.getEventType().getName().equals(DetachEvent.NAME))
+                .toList();
+    }
+
+    private static ByteBuffer bytes(String hex) {
+        return ByteBuffer.wrap(HEX.parseHex(hex));
+    }
+}
