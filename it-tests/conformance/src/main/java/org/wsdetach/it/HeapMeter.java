@@ -33,21 +33,33 @@ final class HeapMeter {
     private static final Pattern HISTOGRAM_ROW = Pattern.compile("\\s*\\d+:\\s+(\\d+)\\s+\\d+\\s+(\\S+).*");
 
     /**
-     * The live instances of each class, after a full collection: the HotSpot class histogram (the diagnostic
-     * command {@code GC.class_histogram}, in this JVM). A leak of one object per operation shows there as a count
-     * that grows with the operations, however small the object; the heap's size hides it among its noise.
+     * The HotSpot class histogram of this JVM, after a full collection (the diagnostic command
+     * {@code GC.class_histogram}): the live instances of each class. A leak of one object per operation shows there
+     * as a count that grows with the operations, however small the object; the heap's size hides it in its noise.
+     * Kept as its text until compared: a parsed baseline would itself be thousands of live objects.
      *
      * @throws UnsupportedOperationException on a JVM without HotSpot's diagnostic commands
      */
-    static Map<String, Long> liveInstances() {
-        String histogram;
+    static String classHistogram() {
         try {
-            histogram = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+            return (String) ManagementFactory.getPlatformMBeanServer().invoke(
                     new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
                     new Object[] {new String[0]}, new String[] {String[].class.getName()});
         } catch (Exception e) {
             throw new UnsupportedOperationException("no class histogram in this JVM", e);
         }
+    }
+
+    /** How many live instances more each class has in the histogram {@code after} than in {@code before}. */
+    static Map<String, Long> growth(String before, String after) {
+        Map<String, Long> then = liveInstances(before);
+        Map<String, Long> grown = new HashMap<>();
+        liveInstances(after).forEach((name, count) -> grown.put(name, count - then.getOrDefault(name, 0L)));
+        return grown;
+    }
+
+    /** The live instances of each class in a {@link #classHistogram()}. */
+    private static Map<String, Long> liveInstances(String histogram) {
         Map<String, Long> instances = new HashMap<>();
         for (String line : histogram.split("\\R")) {
             Matcher row = HISTOGRAM_ROW.matcher(line);

@@ -56,12 +56,15 @@ public abstract class LoadConformance {
             // Warm up under the same load, so that the baseline holds the classes, pools and buffers it needs.
             load(server, CYCLES / 10);
             Baseline before = Baseline.measure();
-            Map<String, Long> instancesBefore = HeapMeter.liveInstances();
+            String histogramBefore = HeapMeter.classHistogram();
             long started = System.nanoTime();
             long messages = load(server, CYCLES);
             double seconds = (System.nanoTime() - started) / 1e9;
             Baseline after = Baseline.settle(before);
-            Map<String, Long> grown = grownByHalfACycleEach(instancesBefore, HeapMeter.liveInstances(), CYCLES);
+            String histogramAfter = HeapMeter.classHistogram();
+            Map<String, Long> grown = new java.util.TreeMap<>(HeapMeter.growth(histogramBefore, histogramAfter));
+            // An object kept per detach grows its class by CYCLES; noise by a few.
+            grown.values().removeIf(growth -> growth < CYCLES / 2);
             System.out.printf("%s: %d detach cycles in %.1f s (%.0f/s), %d messages of %d sessions that never "
                             + "detached; threads %d -> %d (wsdetach's %d -> %d), open file descriptors %d -> %d, "
                             + "heap after GC %.1f -> %.1f MiB%n",
@@ -82,18 +85,6 @@ public abstract class LoadConformance {
             // longer has (Tomcat's upgrade statistics did, 80 bytes each).
             assertThat(grown).as("classes with at least one live instance more per two cycles").isEmpty();
         }
-    }
-
-    /** The classes whose live instances grew by {@code cycles / 2} or more, with their growth. */
-    static Map<String, Long> grownByHalfACycleEach(Map<String, Long> before, Map<String, Long> after, int cycles) {
-        Map<String, Long> grown = new java.util.TreeMap<>();
-        after.forEach((name, count) -> {
-            long growth = count - before.getOrDefault(name, 0L);
-            if (growth >= cycles / 2) {
-                grown.put(name, growth);
-            }
-        });
-        return grown;
     }
 
     /**
