@@ -61,10 +61,7 @@ public abstract class LoadConformance {
             long messages = load(server, CYCLES);
             double seconds = (System.nanoTime() - started) / 1e9;
             Baseline after = Baseline.settle(before);
-            String histogramAfter = HeapMeter.classHistogram();
-            Map<String, Long> grown = new java.util.TreeMap<>(HeapMeter.growth(histogramBefore, histogramAfter));
-            // An object kept per detach grows its class by CYCLES; noise by a few.
-            grown.values().removeIf(growth -> growth < CYCLES / 2);
+            Map<String, Long> grown = grownPerTwoCycles(histogramBefore);
             System.out.printf("%s: %d detach cycles in %.1f s (%.0f/s), %d messages of %d sessions that never "
                             + "detached; threads %d -> %d (wsdetach's %d -> %d), open file descriptors %d -> %d, "
                             + "heap after GC %.1f -> %.1f MiB%n",
@@ -83,7 +80,26 @@ public abstract class LoadConformance {
             assertThat(after.heap).as("heap after GC").isLessThanOrEqualTo(before.heap + (8L << 20));
             // However small: an object kept per detach, by wsdetach or by the container for a connection it no
             // longer has (Tomcat's upgrade statistics did, 80 bytes each).
-            assertThat(grown).as("classes with at least one live instance more per two cycles").isEmpty();
+            assertThat(grown).as("classes with at least one live instance more per two cycles, 10 s after").isEmpty();
+        }
+    }
+
+    /**
+     * The classes with a live instance more per two cycles than in {@code histogramBefore}, and how many more: an
+     * object kept per detach grows its class by {@link #CYCLES}, noise by a few. Grizzly lets go of some of a
+     * closed connection's objects only a little later (seen: a few thousand, gone two seconds later), so a class
+     * counts only if it stays grown for 10 s.
+     */
+    private static Map<String, Long> grownPerTwoCycles(String histogramBefore) {
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            Map<String, Long> grown = new java.util.TreeMap<>(HeapMeter.growth(histogramBefore, HeapMeter.classHistogram()));
+            grown.values().removeIf(growth -> growth < CYCLES / 2);
+            if (grown.isEmpty() || System.nanoTime() > giveUp) {
+                return grown;
+            }
+            // A poll with a bound: nothing signals that a container has let go of its last objects.
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500));
         }
     }
 
