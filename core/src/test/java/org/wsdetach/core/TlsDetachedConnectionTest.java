@@ -42,6 +42,7 @@ import java.util.Deque;
 import java.util.Random;
 import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -334,6 +335,94 @@ class TlsDetachedConnectionTest {
         assertThat(await(pending.future())).isEqualTo(chunk.capacity());
         assertThat(chunk.hasRemaining()).isFalse();
         assertThat(await(drained)).isEqualTo(new Drained(pending.sent(), true));
+    }
+
+    @Test
+    void writesTheChannelTakesAtOnceCompleteOnTheirStarterBeforeWriteReturns() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+
+        for (int i = 0; i < 3; i++) {
+            Recorder write = new Recorder();
+            connection.write(ByteBuffer.wrap(ascii("now" + i)), i, write);
+            assertThat(write.result).as("write %d", i).isCompletedWithValue(4);
+            assertThat(write.attachment).isEqualTo(i);
+            assertThat(write.thread).isEqualTo(Thread.currentThread().getName());
+        }
+
+        assertThat(peer.in().readNBytes(12)).isEqualTo(ascii("now0now1now2"));
+    }
+
+    @Test
+    void aWriteTheChannelTakesOnlyInPartEndsWithTheRecordItStalledIn() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        // More than the kernel's buffers hold while the peer does not read (a few MiB on loopback), so the
+        // channel stalls inside it.
+        ByteBuffer chunk = ByteBuffer.allocate(8 << 20);
+        PendingWrite pending = writeUntilPending(connection, chunk);
+        CompletableFuture<Drained> drained = background(peer::drain);
+
+        // It reports the bytes of the records written up to the stalled one, and leaves the rest.
+        int written = await(pending.future());
+        assertThat(written).isPositive().isLessThan(chunk.capacity()).isEqualTo(chunk.position());
+        writeFully(connection, chunk);
+        connection.shutdownOutput();
+
+        assertThat(await(drained)).isEqualTo(new Drained(pending.sent(), true));
+    }
+
+    @Test
+    void aWriteStartedWhileAReaderSendsTheEnginesMessagesIsNotCompletedByTheReader() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        SSLEngine real = serverEngine(TLS13);
+        SocketChannel channel = acceptHandshaken(peer, real);
+        // A KeyUpdate (update_requested) then a record of data, handed over unread: the reader unwraps the
+        // KeyUpdate on its own thread and sends the engine's answer from there.
+        peer.ssl().startHandshake();
+        peer.out().write(ascii("x"));
+        ByteBuffer ciphertext = ByteBuffer.allocate(2 * real.getSession().getPacketBufferSize());
+        ciphertext.put(TestTls.readRecord(channel)).put(TestTls.readRecord(channel)).flip();
+        channel.configureBlocking(false);
+        CountDownLatch inAnswer = new CountDownLatch(1);
+        CountDownLatch answerMayGoOn = new CountDownLatch(1);
+        AtomicBoolean held = new AtomicBoolean();
+        TlsDetachedConnection connection = wrap(channel, new ForwardingSslEngine(real) {
+            @Override
+            public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
+                    throws SSLException {
+                if (held.compareAndSet(false, true)) {
+                    inAnswer.countDown();
+                    try {
+                        answerMayGoOn.await(DetachedConnectionTesting.WAIT_SECONDS, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return super.wrap(srcs, offset, length, dst);
+            }
+        }, ByteBuffer.allocate(0), ciphertext);
+        CompletableFuture<Integer> read = new CompletableFuture<>();
+        Thread reader = new Thread(() -> read.complete(readOne(connection)), "tls-test-reader");
+        reader.start();
+        assertThat(inAnswer.await(DetachedConnectionTesting.WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+        Recorder write = new Recorder();
+        Thread writer = new Thread(() -> connection.write(ByteBuffer.wrap(ascii("mine")), null, write),
+                "tls-test-writer");
+        writer.start();
+        // The write is pending once its starter waits for the output the reader holds.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DetachedConnectionTesting.WAIT_SECONDS);
+        while (writer.getState() != Thread.State.BLOCKED && writer.isAlive() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(writer.getState()).isEqualTo(Thread.State.BLOCKED);
+        answerMayGoOn.countDown();
+
+        assertThat(await(read)).isEqualTo(1);
+        assertThat(await(write.result)).isEqualTo(4);
+        assertThat(write.thread).isIn("tls-test-writer", loopName);
+        assertThat(peer.in().readNBytes(4)).isEqualTo(ascii("mine"));
     }
 
     // ---------------------------------------------------------------------------------------- back-pressure
@@ -705,6 +794,15 @@ class TlsDetachedConnectionTest {
         TestTls.handshake(channel, engine);
         await(peerHandshake);
         return channel;
+    }
+
+    /** Reads once into a fresh buffer, for a thread that is not the test's. */
+    private static int readOne(TlsDetachedConnection connection) {
+        try {
+            return await(connection.read(ByteBuffer.allocate(16)));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** Accepts and handshakes with a real engine, then hands over the view {@code through} gives of it. */
