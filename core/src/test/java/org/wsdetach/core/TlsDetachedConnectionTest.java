@@ -31,6 +31,8 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.ReadPendingException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritePendingException;
@@ -283,6 +285,27 @@ class TlsDetachedConnectionTest {
         writeFully(connection, ByteBuffer.wrap(ascii("still here")));
 
         assertThat(peer.in().readNBytes(10)).isEqualTo(ascii("still here"));
+    }
+
+    @Test
+    void anEndOfStreamAlreadyReceivedCompletesTheReadOnItsStarter() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        SSLEngine engine = serverEngine(TLS13);
+        SocketChannel channel = acceptHandshaken(peer, engine);
+        peer.tcp().shutdownOutput();
+        channel.configureBlocking(false);
+        // Nothing comes after the handshake but the FIN: it is in once the channel reads as ready.
+        try (Selector arrival = Selector.open()) {
+            channel.register(arrival, SelectionKey.OP_READ);
+            assertThat(arrival.select(TimeUnit.SECONDS.toMillis(DetachedConnectionTesting.WAIT_SECONDS))).isEqualTo(1);
+        }
+        TlsDetachedConnection connection = wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        Recorder read = new Recorder();
+
+        connection.read(ByteBuffer.allocate(8), null, read);
+
+        assertThat(read.result).isCompletedWithValue(-1);
+        assertThat(read.thread).isEqualTo(Thread.currentThread().getName());
     }
 
     @Test
@@ -541,6 +564,24 @@ class TlsDetachedConnectionTest {
         peer.tcp().close();
 
         assertThat(await(read.failure)).isInstanceOf(IOException.class).isNotInstanceOf(SSLException.class);
+        assertThat(connection.isOpen()).isTrue();
+        assertThat(closeCallbacks).hasValue(0);
+    }
+
+    @Test
+    void aShutdownThatFailsOnAResetConnectionThrowsOnceAndLeavesTheConnectionOpen() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        Recorder read = new Recorder();
+        connection.read(ByteBuffer.allocate(16), null, read);
+        peer.tcp().setSoLinger(true, 0);
+        peer.tcp().close();
+        assertThat(await(read.failure)).isInstanceOf(IOException.class);
+
+        // Writing close_notify meets the reset; the failure is the channel's, not the engine's.
+        assertThatThrownBy(connection::shutdownOutput).isInstanceOf(IOException.class)
+                .isNotInstanceOf(SSLException.class);
+        assertThat(connection.shutdownOutput()).isSameAs(connection);
         assertThat(connection.isOpen()).isTrue();
         assertThat(closeCallbacks).hasValue(0);
     }
