@@ -12,7 +12,11 @@ import org.wsdetach.core.TestTls.TappedSocket;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLEngineResult.Status;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import java.io.EOFException;
 import java.io.IOException;
@@ -27,6 +31,8 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.ReadPendingException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritePendingException;
@@ -36,10 +42,13 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.Random;
+import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -279,6 +288,27 @@ class TlsDetachedConnectionTest {
     }
 
     @Test
+    void anEndOfStreamAlreadyReceivedCompletesTheReadOnItsStarter() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        SSLEngine engine = serverEngine(TLS13);
+        SocketChannel channel = acceptHandshaken(peer, engine);
+        peer.tcp().shutdownOutput();
+        channel.configureBlocking(false);
+        // Nothing comes after the handshake but the FIN: it is in once the channel reads as ready.
+        try (Selector arrival = Selector.open()) {
+            channel.register(arrival, SelectionKey.OP_READ);
+            assertThat(arrival.select(TimeUnit.SECONDS.toMillis(DetachedConnectionTesting.WAIT_SECONDS))).isEqualTo(1);
+        }
+        TlsDetachedConnection connection = wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        Recorder read = new Recorder();
+
+        connection.read(ByteBuffer.allocate(8), null, read);
+
+        assertThat(read.result).isCompletedWithValue(-1);
+        assertThat(read.thread).isEqualTo(Thread.currentThread().getName());
+    }
+
+    @Test
     void finInsideARecordFailsTheReadWithEofException() throws Exception {
         Peer peer = connectPeer(TLS13);
         TlsDetachedConnection connection = accept(peer, TLS13);
@@ -328,6 +358,94 @@ class TlsDetachedConnectionTest {
         assertThat(await(pending.future())).isEqualTo(chunk.capacity());
         assertThat(chunk.hasRemaining()).isFalse();
         assertThat(await(drained)).isEqualTo(new Drained(pending.sent(), true));
+    }
+
+    @Test
+    void writesTheChannelTakesAtOnceCompleteOnTheirStarterBeforeWriteReturns() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+
+        for (int i = 0; i < 3; i++) {
+            Recorder write = new Recorder();
+            connection.write(ByteBuffer.wrap(ascii("now" + i)), i, write);
+            assertThat(write.result).as("write %d", i).isCompletedWithValue(4);
+            assertThat(write.attachment).isEqualTo(i);
+            assertThat(write.thread).isEqualTo(Thread.currentThread().getName());
+        }
+
+        assertThat(peer.in().readNBytes(12)).isEqualTo(ascii("now0now1now2"));
+    }
+
+    @Test
+    void aWriteTheChannelTakesOnlyInPartEndsWithTheRecordItStalledIn() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        // More than the kernel's buffers hold while the peer does not read (a few MiB on loopback), so the
+        // channel stalls inside it.
+        ByteBuffer chunk = ByteBuffer.allocate(8 << 20);
+        PendingWrite pending = writeUntilPending(connection, chunk);
+        CompletableFuture<Drained> drained = background(peer::drain);
+
+        // It reports the bytes of the records written up to the stalled one, and leaves the rest.
+        int written = await(pending.future());
+        assertThat(written).isPositive().isLessThan(chunk.capacity()).isEqualTo(chunk.position());
+        writeFully(connection, chunk);
+        connection.shutdownOutput();
+
+        assertThat(await(drained)).isEqualTo(new Drained(pending.sent(), true));
+    }
+
+    @Test
+    void aWriteStartedWhileAReaderSendsTheEnginesMessagesIsNotCompletedByTheReader() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        SSLEngine real = serverEngine(TLS13);
+        SocketChannel channel = acceptHandshaken(peer, real);
+        // A KeyUpdate (update_requested) then a record of data, handed over unread: the reader unwraps the
+        // KeyUpdate on its own thread and sends the engine's answer from there.
+        peer.ssl().startHandshake();
+        peer.out().write(ascii("x"));
+        ByteBuffer ciphertext = ByteBuffer.allocate(2 * real.getSession().getPacketBufferSize());
+        ciphertext.put(TestTls.readRecord(channel)).put(TestTls.readRecord(channel)).flip();
+        channel.configureBlocking(false);
+        CountDownLatch inAnswer = new CountDownLatch(1);
+        CountDownLatch answerMayGoOn = new CountDownLatch(1);
+        AtomicBoolean held = new AtomicBoolean();
+        TlsDetachedConnection connection = wrap(channel, new ForwardingSslEngine(real) {
+            @Override
+            public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
+                    throws SSLException {
+                if (held.compareAndSet(false, true)) {
+                    inAnswer.countDown();
+                    try {
+                        answerMayGoOn.await(DetachedConnectionTesting.WAIT_SECONDS, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return super.wrap(srcs, offset, length, dst);
+            }
+        }, ByteBuffer.allocate(0), ciphertext);
+        CompletableFuture<Integer> read = new CompletableFuture<>();
+        Thread reader = new Thread(() -> read.complete(readOne(connection)), "tls-test-reader");
+        reader.start();
+        assertThat(inAnswer.await(DetachedConnectionTesting.WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+        Recorder write = new Recorder();
+        Thread writer = new Thread(() -> connection.write(ByteBuffer.wrap(ascii("mine")), null, write),
+                "tls-test-writer");
+        writer.start();
+        // The write is pending once its starter waits for the output the reader holds.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DetachedConnectionTesting.WAIT_SECONDS);
+        while (writer.getState() != Thread.State.BLOCKED && writer.isAlive() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(writer.getState()).isEqualTo(Thread.State.BLOCKED);
+        answerMayGoOn.countDown();
+
+        assertThat(await(read)).isEqualTo(1);
+        assertThat(await(write.result)).isEqualTo(4);
+        assertThat(write.thread).isIn("tls-test-writer", loopName);
+        assertThat(peer.in().readNBytes(4)).isEqualTo(ascii("mine"));
     }
 
     // ---------------------------------------------------------------------------------------- back-pressure
@@ -451,6 +569,24 @@ class TlsDetachedConnectionTest {
     }
 
     @Test
+    void aShutdownThatFailsOnAResetConnectionThrowsOnceAndLeavesTheConnectionOpen() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = accept(peer, TLS13);
+        Recorder read = new Recorder();
+        connection.read(ByteBuffer.allocate(16), null, read);
+        peer.tcp().setSoLinger(true, 0);
+        peer.tcp().close();
+        assertThat(await(read.failure)).isInstanceOf(IOException.class);
+
+        // Writing close_notify meets the reset; the failure is the channel's, not the engine's.
+        assertThatThrownBy(connection::shutdownOutput).isInstanceOf(IOException.class)
+                .isNotInstanceOf(SSLException.class);
+        assertThat(connection.shutdownOutput()).isSameAs(connection);
+        assertThat(connection.isOpen()).isTrue();
+        assertThat(closeCallbacks).hasValue(0);
+    }
+
+    @Test
     void tls12RenegotiationFailsTheReadWithSslExceptionAndClosesTheConnection() throws Exception {
         Peer peer = connectPeer(TLS12);
         TlsDetachedConnection connection = accept(peer, TLS12);
@@ -466,6 +602,183 @@ class TlsDetachedConnectionTest {
         assertThat(await(read.failure)).isInstanceOf(SSLException.class);
         assertThat(connection.isOpen()).isFalse();
         assertThat(closeCallbacks).hasValue(1);
+    }
+
+    // ---------------------------------------------------------------------------------------- engine edges
+
+    @Test
+    void handedOverBytesBeyondTheSessionsSizesAreAllRead() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        SSLEngine engine = serverEngine(TLS13);
+        SocketChannel channel = acceptHandshaken(peer, engine);
+        int applicationSize = engine.getSession().getApplicationBufferSize();
+        byte[] records = new byte[3 * applicationSize];
+        for (int i = 0; i < records.length; i++) {
+            records[i] = pattern(i);
+        }
+        // The container decrypted more than one record's worth and read three records it did not unwrap.
+        ByteBuffer plaintext = ByteBuffer.wrap(records, 0, applicationSize + 1);
+        for (int offset = applicationSize + 1; offset < records.length; offset += applicationSize / 2) {
+            peer.out().write(records, offset, Math.min(applicationSize / 2, records.length - offset));
+        }
+        ByteBuffer ciphertext = ByteBuffer.allocate(4 * engine.getSession().getPacketBufferSize());
+        for (int i = 0; i < 3; i++) {
+            ciphertext.put(TestTls.readRecord(channel));
+        }
+        ciphertext.put(TestTls.readExactly(channel, 3)).flip();
+        assertThat(ciphertext.remaining()).isGreaterThan(engine.getSession().getPacketBufferSize());
+        channel.configureBlocking(false);
+        TlsDetachedConnection connection = wrap(channel, engine, plaintext, ciphertext);
+
+        assertThat(readExactly(connection, records.length, ByteBuffer.allocate(applicationSize))).isEqualTo(records);
+    }
+
+    @Test
+    void buffersGrowWhenTheSessionsSizesGrowAfterTheHandOver() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        SSLEngine real = serverEngine(TLS13);
+        SocketChannel channel = acceptHandshaken(peer, real);
+        channel.configureBlocking(false);
+        // At the hand-over the session's sizes are too small for the records to come; from then on they
+        // are the real ones, as when the JDK engine grows its session's sizes for large records.
+        AtomicBoolean grown = new AtomicBoolean();
+        SSLSession session = ForwardingSslEngine.withSizes(real.getSession(),
+                () -> grown.get() ? real.getSession().getApplicationBufferSize() : 16,
+                () -> grown.get() ? real.getSession().getPacketBufferSize() : 16);
+        TlsDetachedConnection connection = wrap(channel, new ForwardingSslEngine(real) {
+            @Override
+            public SSLSession getSession() {
+                return session;
+            }
+        }, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        grown.set(true);
+        byte[] message = new byte[1000];
+        for (int i = 0; i < message.length; i++) {
+            message[i] = pattern(i);
+        }
+
+        peer.out().write(message);
+        ByteBuffer received = ByteBuffer.allocate(4096);
+        // One read delivers the whole record, unwrapped after both buffers grew.
+        assertThat(await(connection.read(received))).isEqualTo(message.length);
+        assertThat(Arrays.copyOf(received.array(), received.position())).isEqualTo(message);
+        writeFully(connection, ByteBuffer.wrap(message));
+        assertThat(peer.in().readNBytes(message.length)).isEqualTo(message);
+    }
+
+    @Test
+    void anEngineWantingMoreRoomThanItsSessionSaysFailsTheReadAndClosesTheConnection() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        SSLEngine real = serverEngine(TLS13);
+        SocketChannel channel = acceptHandshaken(peer, real);
+        channel.configureBlocking(false);
+        SSLSession session = ForwardingSslEngine.withSizes(real.getSession(),
+                () -> 16, () -> real.getSession().getPacketBufferSize());
+        TlsDetachedConnection connection = wrap(channel, new ForwardingSslEngine(real) {
+            @Override
+            public SSLSession getSession() {
+                return session;
+            }
+        }, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        Recorder read = new Recorder();
+        connection.read(ByteBuffer.allocate(4096), null, read);
+
+        peer.out().write(new byte[1000]);
+
+        assertThat(await(read.failure)).isExactlyInstanceOf(SSLException.class)
+                .hasMessage("The TLS engine wants more room than its session's buffer size 16");
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(closeCallbacks).hasValue(1);
+    }
+
+    @Test
+    void anEngineMakingNoProgressUnwrappingFailsTheReadAndClosesTheConnection() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = acceptThrough(peer, TLS13, real -> new ForwardingSslEngine(real) {
+            @Override
+            public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts, int offset, int length) {
+                return new SSLEngineResult(Status.OK, HandshakeStatus.NOT_HANDSHAKING, 0, 0);
+            }
+        });
+        Recorder read = new Recorder();
+
+        connection.read(ByteBuffer.allocate(16), null, read);
+
+        assertThat(await(read.failure)).isExactlyInstanceOf(SSLException.class)
+                .hasMessageStartingWith("The TLS engine made no progress unwrapping: ");
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(closeCallbacks).hasValue(1);
+    }
+
+    @Test
+    void aDelegatedTaskAfterAnUnwrapRunsAndReadingGoesOn() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        AtomicInteger tasksRun = new AtomicInteger();
+        TlsDetachedConnection connection = acceptThrough(peer, TLS13, real -> new TaskOnceEngine(real, tasksRun) {
+            @Override
+            public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts, int offset, int length)
+                    throws SSLException {
+                return taskFirst() ? taskResult() : super.unwrap(src, dsts, offset, length);
+            }
+        });
+        peer.out().write(ascii("after task"));
+
+        assertThat(readExactly(connection, 10, ByteBuffer.allocate(64))).isEqualTo(ascii("after task"));
+        assertThat(tasksRun).hasValue(1);
+    }
+
+    @Test
+    void anEngineMakingNoProgressWrappingFailsTheWriteAndClosesTheConnection() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = acceptThrough(peer, TLS13, real -> new ForwardingSslEngine(real) {
+            @Override
+            public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst) {
+                return new SSLEngineResult(Status.OK, HandshakeStatus.NOT_HANDSHAKING, 0, 0);
+            }
+        });
+        Recorder write = new Recorder();
+
+        connection.write(ByteBuffer.wrap(ascii("stuck")), null, write);
+
+        assertThat(await(write.failure)).isExactlyInstanceOf(SSLException.class)
+                .hasMessageStartingWith("The TLS engine made no progress wrapping: ");
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(closeCallbacks).hasValue(1);
+    }
+
+    @Test
+    void aDelegatedTaskBeforeAWrapRunsAndTheWriteGoesOut() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        AtomicInteger tasksRun = new AtomicInteger();
+        TlsDetachedConnection connection = acceptThrough(peer, TLS13, real -> new TaskOnceEngine(real, tasksRun) {
+            @Override
+            public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
+                    throws SSLException {
+                return taskFirst() ? taskResult() : super.wrap(srcs, offset, length, dst);
+            }
+        });
+
+        assertThat(await(connection.write(ByteBuffer.wrap(ascii("after task"))))).isEqualTo(10);
+
+        assertThat(peer.in().readNBytes(10)).isEqualTo(ascii("after task"));
+        assertThat(tasksRun).hasValue(1);
+    }
+
+    @Test
+    void anEngineThatProducesNoCloseNotifyFailsTheShutdownAndClosesTheConnection() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        TlsDetachedConnection connection = acceptThrough(peer, TLS13, real -> new ForwardingSslEngine(real) {
+            @Override
+            public void closeOutbound() {
+                // Ignored: the engine's output stays open and wrapping nothing produces nothing.
+            }
+        });
+
+        assertThatThrownBy(connection::shutdownOutput).isExactlyInstanceOf(SSLException.class)
+                .hasMessage("The TLS engine did not produce close_notify");
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(closeCallbacks).hasValue(1);
+        assertThat(peer.drain()).isEqualTo(new Drained(0, false));
     }
 
     // ---------------------------------------------------------------------------------------- views
@@ -522,6 +835,49 @@ class TlsDetachedConnectionTest {
         TestTls.handshake(channel, engine);
         await(peerHandshake);
         return channel;
+    }
+
+    /** Reads once into a fresh buffer, for a thread that is not the test's. */
+    private static int readOne(TlsDetachedConnection connection) {
+        try {
+            return await(connection.read(ByteBuffer.allocate(16)));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Accepts and handshakes with a real engine, then hands over the view {@code through} gives of it. */
+    private TlsDetachedConnection acceptThrough(Peer peer, String protocol,
+                                                Function<SSLEngine, SSLEngine> through) throws Exception {
+        SSLEngine engine = serverEngine(protocol);
+        SocketChannel channel = acceptHandshaken(peer, engine);
+        channel.configureBlocking(false);
+        return wrap(channel, through.apply(engine), ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+    }
+
+    /** Says once, on its first wrap or unwrap that a subclass routes through it, that a task is due. */
+    private static class TaskOnceEngine extends ForwardingSslEngine {
+        private final AtomicInteger tasksRun;
+        private final AtomicBoolean taskGiven = new AtomicBoolean();
+        private final AtomicBoolean taskDue = new AtomicBoolean();
+
+        TaskOnceEngine(SSLEngine engine, AtomicInteger tasksRun) {
+            super(engine);
+            this.tasksRun = tasksRun;
+        }
+
+        boolean taskFirst() {
+            return taskDue.compareAndSet(false, true);
+        }
+
+        static SSLEngineResult taskResult() {
+            return new SSLEngineResult(Status.OK, HandshakeStatus.NEED_TASK, 0, 0);
+        }
+
+        @Override
+        public Runnable getDelegatedTask() {
+            return taskDue.get() && taskGiven.compareAndSet(false, true) ? tasksRun::incrementAndGet : null;
+        }
     }
 
     private TlsDetachedConnection accept(Peer peer, String protocol) throws Exception {
