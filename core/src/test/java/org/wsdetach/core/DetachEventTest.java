@@ -13,10 +13,7 @@ import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -39,25 +36,20 @@ class DetachEventTest {
     @TempDir
     Path directory;
 
-    private DetachThreads threads;
-    private ServerSocketChannel listener;
+    private FakeServerSide side;
     private FakeContainer container;
     private DetachableConnection connection;
 
     @BeforeEach
     void setUp() throws IOException {
-        threads = DetachThreads.open("jfr-test");
-        listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        container = new FakeContainer(listener);
-        connection = DetachableConnection.forServer(container, threads);
-        container.connection = connection;
+        side = new FakeServerSide("jfr-test");
+        container = side.container;
+        connection = side.connection;
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        threads.close();
-        listener.close();
-        container.closeChannels();
+        side.close();
     }
 
     @Test

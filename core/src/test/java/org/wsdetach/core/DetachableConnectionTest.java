@@ -9,11 +9,8 @@ import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -44,26 +41,23 @@ class DetachableConnectionTest {
             + "comes, with Detach.detachOnPeerClose or @DetachOnPeerClose (a client whose server detaches registers it "
             + "before sending the message that makes the server detach)";
 
+    private FakeServerSide side;
     private DetachThreads threads;
-    private ServerSocketChannel listener;
     private FakeContainer container;
     private DetachableConnection connection;
     private final CompletableFuture<DetachedConnection> handed = new CompletableFuture<>();
 
     @BeforeEach
     void setUp() throws IOException {
-        threads = DetachThreads.open("core-test");
-        listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        container = new FakeContainer(listener);
-        connection = DetachableConnection.forServer(container, threads);
-        container.connection = connection;
+        side = new FakeServerSide("core-test");
+        threads = side.threads;
+        container = side.container;
+        connection = side.connection;
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        threads.close();
-        listener.close();
-        container.closeChannels();
+        side.close();
     }
 
     @Test

@@ -10,12 +10,9 @@ import org.wsdetach.DetachHandler;
 import org.wsdetach.DetachedConnection;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -33,26 +30,21 @@ class PeerDetachFailureTest {
     /** A client's close frame 1000, masked with the key 00000000. */
     private static final String CLOSE_1000 = "88820000000003e8";
 
-    private DetachThreads threads;
-    private ServerSocketChannel listener;
+    private FakeServerSide side;
     private FakeContainer container;
     private DetachableConnection connection;
     private final RecordingHandler handler = new RecordingHandler();
 
     @BeforeEach
     void setUp() throws IOException {
-        threads = DetachThreads.open("core-test");
-        listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        container = new FakeContainer(listener);
-        connection = DetachableConnection.forServer(container, threads);
-        container.connection = connection;
+        side = new FakeServerSide("core-test");
+        container = side.container;
+        connection = side.connection;
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        threads.close();
-        listener.close();
-        container.closeChannels();
+        side.close();
     }
 
     @Test
