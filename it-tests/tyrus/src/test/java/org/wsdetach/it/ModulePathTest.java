@@ -3,21 +3,9 @@ package org.wsdetach.it;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -54,71 +42,6 @@ class ModulePathTest {
     }
 
     private String run(List<String> options) throws Exception {
-        List<String> modulePath = new ArrayList<>();
-        List<String> classPath = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path path = Path.of(entry);
-            String wsdetach = wsdetachModule(path);
-            String name = path.getFileName().toString();
-            if (wsdetach != null) {
-                modulePath.add(asModuleJar(path, wsdetach).toString());
-            } else if (ON_MODULE_PATH.stream().anyMatch(name::startsWith)) {
-                modulePath.add(entry);
-            } else {
-                classPath.add(entry);
-            }
-        }
-        assertThat(modulePath).hasSizeGreaterThan(WSDETACH.size());
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--module-path", String.join(File.pathSeparator, modulePath), "--add-modules", "ALL-MODULE-PATH"));
-        command.addAll(options);
-        command.addAll(List.of("-cp", String.join(File.pathSeparator, classPath), ModulePathMain.class.getName()));
-        Path output = directory.resolve("output.txt");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-        }
-        String printed = Files.readString(output);
-        assertThat(process.exitValue()).as(printed).isZero();
-        return printed;
-    }
-
-    /**
-     * The module that wsdetach's jar at {@code path} names (or its classes directory, before the package phase of a
-     * reactor build), or null for any other entry.
-     */
-    private static String wsdetachModule(Path path) {
-        for (Map.Entry<String, String> module : WSDETACH.entrySet()) {
-            String artifact = "wsdetach-" + module.getKey().replace("-adapter", "") + "-";
-            String name = path.getFileName().toString();
-            if (path.endsWith(Path.of(module.getKey(), "target", "classes"))
-                    || (name.startsWith(artifact) && name.endsWith(".jar"))) {
-                return module.getValue();
-            }
-        }
-        return null;
-    }
-
-    /** The jar itself, its manifest checked; a classes directory packed into a jar named as the pom names it. */
-    private Path asModuleJar(Path path, String module) throws IOException {
-        if (Files.isRegularFile(path)) {
-            try (JarFile jar = new JarFile(path.toFile())) {
-                assertThat(jar.getManifest().getMainAttributes().getValue("Automatic-Module-Name")).isEqualTo(module);
-            }
-            return path;
-        }
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().putValue("Automatic-Module-Name", module);
-        Path jar = directory.resolve(module + ".jar");
-        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file, manifest);
-             Stream<Path> files = Files.walk(path)) {
-            for (Path entry : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-                out.putNextEntry(new JarEntry(path.relativize(entry).toString().replace(File.separatorChar, '/')));
-                Files.copy(entry, out);
-                out.closeEntry();
-            }
-        }
-        return jar;
+        return new ModulePathJvm(WSDETACH, ON_MODULE_PATH, directory).run(ModulePathMain.class, options);
     }
 }
