@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Run by {@link ModulePathTest} in a JVM of its own, wsdetach and Tyrus on the module path: the quick start's
  * server, and a Tyrus client whose server detaches. Prints the modules, then {@code echoed hello, then -1}, or the
- * exception the client's registration failed with.
+ * exception the client's registration failed with. With the argument {@code wss}: a server-side detach over
+ * {@code wss} ({@link ModulePathDetach}) instead, and what it printed.
  */
 public final class ModulePathMain {
 
@@ -32,6 +33,14 @@ public final class ModulePathMain {
     public static void main(String[] args) throws Exception {
         System.out.println("modules " + Detach.class.getModule().getName() + " "
                 + DetachingClientContainer.class.getModule().getName());
+        if (args.length > 0 && args[0].equals("wss")) {
+            System.out.println("grizzly " + org.glassfish.grizzly.Connection.class.getModule().getName());
+            try (ServerFixture.RunningServer server = new TyrusFixture().startSecure(TestKey.server(),
+                    ModulePathDetach.Endpoint.class)) {
+                ModulePathDetach.run(server.uri("/detach"), TestKey.client().getSocketFactory());
+            }
+            return;
+        }
         Server server = new Server("127.0.0.1", -1, "/", Map.of(DetachingServerContainerFactory.HOST, "127.0.0.1"),
                 EchoEndpoint.class);
         server.start();

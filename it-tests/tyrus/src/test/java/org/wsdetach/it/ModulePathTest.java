@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * wsdetach-spi, -core and -tyrus as automatic modules, with Tyrus, Grizzly and the Jakarta API on the module path:
  * the server detaches as it does on the class path; the client's detach needs the two {@code --add-opens} the
- * README names, and without them is refused with a message that names them.
+ * README names, and without them is refused with a message that names them; a server-side {@code wss} detach needs
+ * no option, as Grizzly's module opens the filter chain package whose fields the adapter reads.
  */
 class ModulePathTest {
 
@@ -41,7 +42,13 @@ class ModulePathTest {
                 "with org.glassfish.tyrus.core and org.glassfish.tyrus.container.grizzly.client open to it on the module path");
     }
 
-    private String run(List<String> options) throws Exception {
-        return new ModulePathJvm(WSDETACH, ON_MODULE_PATH, directory).run(ModulePathMain.class, options);
+    @Test
+    void aWssSessionDetachesWithNoOpens() throws Exception {
+        assertThat(run(List.of(), "wss")).contains("modules org.wsdetach org.wsdetach.tyrus", "grizzly org.glassfish.grizzly",
+                "echoed hello, then the end of the stream");
+    }
+
+    private String run(List<String> options, String... args) throws Exception {
+        return new ModulePathJvm(WSDETACH, ON_MODULE_PATH, directory).run(ModulePathMain.class, options, args);
     }
 }
