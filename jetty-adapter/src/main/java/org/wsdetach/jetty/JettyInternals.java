@@ -17,6 +17,8 @@ import java.util.List;
 final class JettyInternals {
 
     private static final List<String> MISSING = new ArrayList<>();
+    /** Whether the fields are there but Jetty's module does not open their package to this one. */
+    private static boolean closedToUs;
     private static final Field ENCRYPTED_INPUT = field("_encryptedInput");
     private static final Field DECRYPTED_INPUT = field("_decryptedInput");
 
@@ -30,6 +32,11 @@ final class JettyInternals {
 
     /** @throws UnsupportedOperationException if a {@code wss} hand-over cannot read Jetty's TLS buffers */
     static void checkTlsHandOver() {
+        if (closedToUs) {
+            throw new UnsupportedOperationException("wsdetach-jetty cannot detach wss sessions here: Jetty's "
+                    + "SslConnection is not open to it; on the module path, run with --add-opens "
+                    + "org.eclipse.jetty.io/org.eclipse.jetty.io.ssl=" + JettyInternals.class.getModule().getName());
+        }
         if (!MISSING.isEmpty()) {
             throw new UnsupportedOperationException("wsdetach-jetty cannot detach wss sessions on this Jetty: it lacks "
                     + String.join(", ", MISSING) + " (Jetty 12.1.14 has them)");
@@ -72,6 +79,9 @@ final class JettyInternals {
             Field field = SslConnection.class.getDeclaredField(name);
             field.setAccessible(true);
             return field;
+        } catch (java.lang.reflect.InaccessibleObjectException e) {
+            closedToUs = true;
+            return null;
         } catch (NoSuchFieldException | RuntimeException e) {
             MISSING.add("SslConnection." + name);
             return null;

@@ -47,8 +47,9 @@ class JettyModulePathTest {
     @Test
     void withoutItAWssDetachIsRefused() throws Exception {
         assertThat(jvm().run(JettyModulePathMain.class, List.of(), "wss")).contains(MODULES,
-                "refused wsdetach-jetty cannot detach wss sessions on this Jetty: it lacks SslConnection._encryptedInput,"
-                        + " SslConnection._decryptedInput")
+                "refused wsdetach-jetty cannot detach wss sessions here: Jetty's SslConnection is not open to it;"
+                        + " on the module path, run with --add-opens org.eclipse.jetty.io/org.eclipse.jetty.io.ssl"
+                        + "=org.wsdetach.jetty")
                 .doesNotContain(ECHOED);
     }
 
