@@ -331,14 +331,13 @@ final class TomcatConnection implements ContainerConnection {
         // Out of the connector's upgrade statistics, as Tomcat's close of the upgrade processor takes it out (with
         // its counts kept as those of a completed connection): else each detach would leave it listed for good.
         handler.getUpgradeInfo().setGroupInfo(null);
-        if (socket instanceof NioEndpoint.NioSocketWrapper) {
-            // Tomcat's poller holds its registration, with the socket wrapper as its attachment, until the socket
-            // closes: for a detached connection, for as long as it lives, and with it the wrapper, its buffers,
-            // the upgrade handler and the session. The core's own registration is with another selector.
-            SelectionKey tomcats = raw.keyFor(((NioEndpoint.NioSocketWrapper) socket).getPoller().getSelector());
-            if (tomcats != null) {
-                tomcats.cancel();
-            }
+        // Tomcat's poller holds its registration, with the socket wrapper as its attachment, until the socket closes:
+        // for a detached connection, for as long as it lives, and with it the wrapper, its buffers, the upgrade
+        // handler and the session. The core's own registration is with another selector. (Only a NIO socket has a
+        // channel, and only a connection with one is ever released.)
+        SelectionKey tomcats = raw.keyFor(((NioEndpoint.NioSocketWrapper) socket).getPoller().getSelector());
+        if (tomcats != null) {
+            tomcats.cancel();
         }
         // Fully closed for Tomcat now: out of the open sessions, its socket close a no-op.
         session.onClose(sessionCloseReason);

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -93,7 +94,7 @@ public abstract class LoadConformance {
     private static Map<String, Long> grownPerTwoCycles(String histogramBefore) {
         long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
-            Map<String, Long> grown = new java.util.TreeMap<>(HeapMeter.growth(histogramBefore, HeapMeter.classHistogram()));
+            Map<String, Long> grown = new TreeMap<>(HeapMeter.growth(histogramBefore, HeapMeter.classHistogram()));
             grown.values().removeIf(growth -> growth < CYCLES / 2);
             if (grown.isEmpty() || System.nanoTime() > giveUp) {
                 return grown;

@@ -5,18 +5,22 @@ import jakarta.websocket.CloseReason;
 import jakarta.websocket.CloseReason.CloseCodes;
 import jakarta.websocket.OnOpen;
 import jakarta.websocket.Session;
+import org.apache.coyote.http11.AbstractHttp11Protocol;
+import org.apache.coyote.http11.upgrade.UpgradeGroupInfo;
 import org.apache.tomcat.websocket.WsWebSocketContainer;
 import org.junit.jupiter.api.Test;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 import org.wsdetach.demo.TomcatServer;
 
+import java.lang.reflect.Field;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -148,15 +152,15 @@ class TomcatAdapterTest extends ConformanceBase {
 
     /** How many connections the connector's upgrade statistics list, over all its upgrade protocols. */
     private static int upgradedConnectionsListed(TomcatServer tomcat) throws Exception {
-        java.lang.reflect.Field groups = org.apache.coyote.http11.AbstractHttp11Protocol.class
+        Field groups = AbstractHttp11Protocol.class
                 .getDeclaredField("upgradeProtocolGroupInfos");
         groups.setAccessible(true);
-        java.lang.reflect.Field listed = org.apache.coyote.http11.upgrade.UpgradeGroupInfo.class
+        Field listed = UpgradeGroupInfo.class
                 .getDeclaredField("upgradeInfos");
         listed.setAccessible(true);
         int count = 0;
         for (Object group : ((Map<?, ?>) groups.get(tomcat.connector().getProtocolHandler())).values()) {
-            count += ((java.util.Set<?>) listed.get(group)).size();
+            count += ((Set<?>) listed.get(group)).size();
         }
         return count;
     }

@@ -5,10 +5,16 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -108,17 +114,17 @@ class DemoJarTest {
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         try {
-            java.io.BufferedReader lines = new java.io.BufferedReader(
-                    new java.io.InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-            java.util.concurrent.CompletableFuture<List<String>> firstTwo =
-                    java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            BufferedReader lines = new BufferedReader(
+                    new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            CompletableFuture<List<String>> firstTwo =
+                    CompletableFuture.supplyAsync(() -> {
                         try {
                             return List.of(String.valueOf(lines.readLine()), String.valueOf(lines.readLine()));
-                        } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
                         }
                     });
-            List<String> announced = firstTwo.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            List<String> announced = firstTwo.get(60, TimeUnit.SECONDS);
             assertThat(announced.get(0)).startsWith("listening on wss://127.0.0.1:");
             assertThat(announced.get(1)).isEqualTo("certificate written to " + temporary.resolve("wsdetach-demo.crt"));
             assertThat(temporary.resolve("wsdetach-demo.crt")).isRegularFile();
@@ -127,7 +133,7 @@ class DemoJarTest {
             }
         } finally {
             server.destroy();
-            assertThat(server.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
         }
     }
 
