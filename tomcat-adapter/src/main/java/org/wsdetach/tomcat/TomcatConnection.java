@@ -282,13 +282,26 @@ final class TomcatConnection implements ContainerConnection {
         lastWrite = written;
         ourFrame = payload;
         try {
+            flushBatchedMessages();
             TomcatInternals.queue(handler, (byte) WebSocketProtocol.OPCODE_CLOSE, payload, result -> {
                 written.complete(null);
                 done.accept(result.isOK() ? null : result.getException());
             });
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             written.complete(null);
             done.accept(e);
+        }
+    }
+
+    /**
+     * Writes the messages Tomcat holds back for a session that allows batching: they passed the gate before
+     * the detach, and go before our close frame, as Tomcat's own close flushes them before its close frame.
+     * Blocking, as in Tomcat's close.
+     */
+    private void flushBatchedMessages() throws IOException {
+        WsSession current = session;
+        if (current != null && current.getAsyncRemote().getBatchingAllowed()) {
+            current.getAsyncRemote().setBatchingAllowed(false);
         }
     }
 
