@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadPendingException;
 import java.nio.channels.SocketChannel;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
@@ -391,41 +392,77 @@ final class JettyConnection implements ContainerConnection {
 
     void write(Callback callback, ByteBuffer... buffers) {
         boolean close = containsCloseFrame(buffers);
-        if (!close && !ourCloseQueued && core.detachStarted()) {
-            // Frames Jetty queued before the detach, flushed now, go out before our close frame.
-            real.write(callback, buffers);
-            return;
-        }
-        ContainerWrite verdict = core.onContainerQueues(close);
-        switch (verdict) {
+        switch (core.onContainerQueues(close)) {
             case WRITTEN -> real.write(callback, buffers);
             case SWALLOWED -> {
-                // Everything Jetty queued before its close frame is written: our close frame goes out now.
-                jettyCloseSwallowed = true;
-                writeOurClose(callback);
+                // Jetty gathers the frames it queued before its close frame into the close frame's write.
+                ByteBuffer[] before = framesBeforeClose(buffers);
+                if (before.length == 0) {
+                    swallowJettysClose(callback);
+                } else {
+                    real.write(Callback.from(() -> swallowJettysClose(callback), callback::failed), before);
+                }
             }
-            default -> callback.failed(new IOException("the session has been detached"));
+            case REFUSED -> {
+                if (!ourCloseQueued) {
+                    // Queued by Jetty before the detach closed its session, so before Jetty's close frame,
+                    // which takes ours out: it goes out before ours.
+                    real.write(callback, buffers);
+                } else {
+                    callback.failed(new IOException("the session has been detached"));
+                }
+            }
         }
     }
 
+    /** Everything Jetty queued before its close frame is written: our close frame goes out in its place. */
+    private void swallowJettysClose(Callback callback) {
+        jettyCloseSwallowed = true;
+        writeOurClose(callback);
+    }
+
+    /** Where the close frame of the last {@link #containsCloseFrame} begins: its buffer, and its index there. */
+    private int closeFrameBuffer;
+    private int closeFrameStart;
+
     private boolean containsCloseFrame(ByteBuffer[] buffers) {
-        boolean close = false;
         synchronized (outbound) {
-            for (ByteBuffer buffer : buffers) {
+            int frameBuffer = 0;
+            int frameStart = buffers.length == 0 ? 0 : buffers[0].position();
+            for (int i = 0; i < buffers.length; i++) {
+                ByteBuffer buffer = buffers[i];
                 int position = buffer.position();
                 int end = buffer.limit();
                 while (position < end) {
+                    if (outbound.atFrameStart()) {
+                        frameBuffer = i;
+                        frameStart = position;
+                    }
                     position = outbound.scan(buffer, position, end);
                     if (outbound.error() != null) {
-                        return close;
+                        return false;
                     }
                     if (outbound.frameComplete() && outbound.opcode() == WebSocketProtocol.OPCODE_CLOSE) {
-                        close = true;
+                        // Jetty queues nothing behind its close frame.
+                        closeFrameBuffer = frameBuffer;
+                        closeFrameStart = frameStart;
+                        return true;
                     }
                 }
             }
         }
-        return close;
+        return false;
+    }
+
+    /** The bytes of {@code buffers} before their close frame, as found by {@link #containsCloseFrame}. */
+    private ByteBuffer[] framesBeforeClose(ByteBuffer[] buffers) {
+        ByteBuffer last = buffers[closeFrameBuffer];
+        boolean partial = closeFrameStart > last.position();
+        ByteBuffer[] before = Arrays.copyOf(buffers, closeFrameBuffer + (partial ? 1 : 0));
+        if (partial) {
+            before[closeFrameBuffer] = last.duplicate().limit(closeFrameStart);
+        }
+        return before;
     }
 
     void shutdownOutput() {

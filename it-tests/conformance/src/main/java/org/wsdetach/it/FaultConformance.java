@@ -2,6 +2,7 @@ package org.wsdetach.it;
 
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.CloseReason.CloseCodes;
+import jakarta.websocket.RemoteEndpoint;
 import jakarta.websocket.Session;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -9,6 +10,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.net.SocketException;
@@ -19,9 +21,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -530,12 +534,14 @@ public abstract class FaultConformance extends ConformanceBase {
     @Test
     void messagesSentFromAnotherThreadDuringTheDetachArriveWholeBeforeTheCloseFrameOrFail() throws Exception {
         CompletableFuture<Throwable> sender = new CompletableFuture<>();
+        AtomicInteger sent = new AtomicInteger();
         Probe.onText = session -> {
             CountDownLatch sending = new CountDownLatch(10);
             CompletableFuture.runAsync(() -> {
                 try {
                     for (int i = 0; ; i++) {
                         session.getBasicRemote().sendText("message " + i);
+                        sent.incrementAndGet();
                         sending.countDown();
                     }
                 } catch (Exception stopped) {
@@ -562,12 +568,123 @@ public abstract class FaultConformance extends ConformanceBase {
             DetachedConnection connection = Probe.awaitHanded();
             assertThat(readText(connection, 5)).isEqualTo("hello");
             assertThat(sender.get(10, TimeUnit.SECONDS)).as("the sender was stopped").isNotNull();
+            assertThat(messages).as("every message whose send returned").isGreaterThanOrEqualTo(sent.get());
             write(connection, "raw");
             assertThat(peer.readHex(3)).as("nothing of the sender's after the close frame").isEqualTo(ascii("raw"));
             connection.close();
         }
-        assertThat(Probe.awaitClose().getCloseCode()).isEqualTo(CloseCodes.NORMAL_CLOSURE);
+        CloseReason closed = Probe.awaitClose();
+        assertThat(closed.getCloseCode()).as("%s", closed).isEqualTo(CloseCodes.NORMAL_CLOSURE);
         assertThat(Probe.closes).as("@OnClose once").isEmpty();
+    }
+
+    /**
+     * Messages sent asynchronously while a large one waits for a peer that does not read: a container that
+     * queues them (Jetty, Tyrus) writes them, and its own close frame, together once the socket drains. Each
+     * message it took arrives before our close frame; a container that takes one async send at a time (Tomcat)
+     * refuses the rest, as it does without a detach.
+     */
+    @Test
+    void asyncMessagesQueuedBehindAFullSocketArriveBeforeTheCloseFrame() throws Exception {
+        int large = 16 << 20;
+        List<Future<Void>> sends = new ArrayList<>();
+        CompletableFuture<Integer> queued = new CompletableFuture<>();
+        Probe.onText = session -> {
+            RemoteEndpoint.Async remote = session.getAsyncRemote();
+            sends.add(remote.sendBinary(ByteBuffer.wrap(pattern(large))));
+            try {
+                for (int i = 0; i < 5; i++) {
+                    sends.add(remote.sendText("queued " + i));
+                }
+            } catch (IllegalStateException oneAtATime) {
+                // Tomcat's: a message is still being sent.
+            }
+            queued.complete(sends.size() - 1);
+            outcome.complete(Detach.detach(session, BYE, Probe.HAND_TO_TEST));
+        };
+        try (SocketPeer peer = openPeer("/probe")) {
+            peer.writeHex(text("go"));
+            int messages = queued.get(10, TimeUnit.SECONDS);
+            assertThat(outcome.get(10, TimeUnit.SECONDS)).isInstanceOf(CompletableFuture.class);
+            // Only now does the peer read, and the socket drain.
+            assertThat(readBinaryMessage(peer)).isEqualTo(pattern(large));
+            for (int i = 0; i < messages; i++) {
+                assertThat(peer.readFrameHex()).as("message %d of %d", i, messages)
+                        .isEqualTo("8108" + ascii("queued " + i));
+            }
+            assertThat(peer.readFrameHex()).as("after %d messages", messages).isEqualTo(SERVER_CLOSE_BYE);
+            for (Future<Void> send : sends) {
+                assertThat(send.get(10, TimeUnit.SECONDS)).as("sent").isNull();
+            }
+            peer.writeHex(CLOSE_1000 + HELLO);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            connection.close();
+        }
+        awaitOurOnClose();
+        assertThat(Probe.closes).as("@OnClose once").isEmpty();
+    }
+
+    /**
+     * Messages sent with batching allowed just before the detach: a container that batches them holds them in
+     * a buffer, their sends already complete, and writes them as it closes (Jetty in one write with its own
+     * close frame, Tomcat in a flush before it). They arrive before our close frame.
+     */
+    @Test
+    void messagesBatchedBeforeTheDetachArriveBeforeTheCloseFrame() throws Exception {
+        Probe.onText = session -> {
+            session.getAsyncRemote().setBatchingAllowed(true);
+            for (int i = 0; i < 5; i++) {
+                session.getAsyncRemote().sendText("batched " + i);
+            }
+            outcome.complete(Detach.detach(session, BYE, Probe.HAND_TO_TEST));
+        };
+        try (SocketPeer peer = openPeer("/probe")) {
+            peer.writeHex(text("go"));
+            for (int i = 0; i < 5; i++) {
+                assertThat(peer.readFrameHex()).as("message %d", i).isEqualTo("8109" + ascii("batched " + i));
+            }
+            assertThat(peer.readFrameHex()).isEqualTo(SERVER_CLOSE_BYE);
+            peer.writeHex(CLOSE_1000 + HELLO);
+            DetachedConnection connection = Probe.awaitHanded();
+            assertThat(readText(connection, 5)).isEqualTo("hello");
+            connection.close();
+        }
+        awaitOurOnClose();
+        assertThat(Probe.closes).as("@OnClose once").isEmpty();
+    }
+
+    /** A binary message from the server, in as many frames as the container cut it into. */
+    static byte[] readBinaryMessage(SocketPeer peer) throws IOException {
+        ByteArrayOutputStream message = new ByteArrayOutputStream();
+        int expectedOpcode = 0x2;
+        while (true) {
+            byte[] header = peer.readExactly(2);
+            assertThat(header[0] & 0x0f).as("opcode").isEqualTo(expectedOpcode);
+            assertThat(header[1] & 0x80).as("a server's frame is unmasked").isZero();
+            long length = header[1] & 0x7f;
+            if (length >= 126) {
+                byte[] extended = peer.readExactly(length == 126 ? 2 : 8);
+                length = 0;
+                for (byte b : extended) {
+                    length = length << 8 | (b & 0xff);
+                }
+            }
+            message.write(peer.readExactly(Math.toIntExact(length)));
+            if ((header[0] & 0x80) != 0) {
+                return message.toByteArray();
+            }
+            expectedOpcode = 0x0;
+        }
+    }
+
+    /** {@code length} bytes that differ from their neighbours, so that a lost or repeated run shows. */
+    static byte[] pattern(int length) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (i * 31 + (i >>> 8));
+        }
+        return bytes;
     }
 
     @ParameterizedTest(name = "one write: {0}")
