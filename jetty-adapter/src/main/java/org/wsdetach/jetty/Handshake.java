@@ -3,6 +3,7 @@ package org.wsdetach.jetty;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.ConnectionMetaData;
+import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -97,8 +98,9 @@ final class Handshake {
         public EndPoint getEndPoint() {
             synchronized (Handshake.this) {
                 if (endPoint == null) {
-                    endPoint = new JettyConnection(http.getEndPoint(), session, metaData.getConnector().getExecutor(),
-                            threads, declared, () -> glue.sessionId(jakarta)).endPoint();
+                    Connector connector = metaData.getConnector();
+                    endPoint = new JettyConnection(http.getEndPoint(), connector.getByteBufferPool(), session,
+                            connector.getExecutor(), threads, declared, () -> glue.sessionId(jakarta)).endPoint();
                 }
                 return endPoint;
             }

@@ -2,8 +2,10 @@ package org.wsdetach.jetty;
 
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.CloseReason.CloseCodes;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.io.SelectableChannelEndPoint;
 import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.util.Callback;
@@ -48,8 +50,10 @@ final class JettyConnection implements ContainerConnection {
 
     /** At least a TLS record's plaintext, so that Jetty's TLS layer decrypts into it directly. */
     private static final int READ_BUFFER_BYTES = 32 * 1024;
+    private static final ByteBuffer NO_BYTES = ByteBuffer.allocate(0);
 
     private final EndPoint real;
+    private final ByteBufferPool pool;
     private final java.net.SocketAddress peer;
     private final CoreSession session;
     /** The Jakarta session's id, which Jetty makes after this connection. */
@@ -61,8 +65,12 @@ final class JettyConnection implements ContainerConnection {
     private final boolean detachable;
 
     // Used by Jetty's reading thread only.
-    /** Network bytes read and not yet given to the core, between position and limit. */
-    private final ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES).limit(0);
+    /**
+     * Network bytes read and not yet given to the core, between position and limit: {@link #pooledIn}'s buffer,
+     * or {@link #NO_BYTES} between reads, so that an idle session, detached or not, holds no read buffer.
+     */
+    private ByteBuffer in = NO_BYTES;
+    private RetainableByteBuffer pooledIn;
     /** Jetty's buffer being filled, while the core delivers into it. */
     private ByteBuffer target;
     private boolean stopReading;
@@ -87,9 +95,10 @@ final class JettyConnection implements ContainerConnection {
     private final AtomicReference<PendingClose> pendingClose = new AtomicReference<>();
     private volatile CompletableFuture<Void> lastWrite = CompletableFuture.completedFuture(null);
 
-    JettyConnection(EndPoint real, CoreSession session, Executor executor, DetachThreads threads,
-                    DetachOnPeerClose declared, Supplier<String> sessionId) {
+    JettyConnection(EndPoint real, ByteBufferPool pool, CoreSession session, Executor executor,
+                    DetachThreads threads, DetachOnPeerClose declared, Supplier<String> sessionId) {
         this.real = real;
+        this.pool = pool;
         // Read now: a closed end point has no address any more, and the logs name failed connections.
         this.peer = real.getRemoteSocketAddress();
         this.session = session;
@@ -200,11 +209,12 @@ final class JettyConnection implements ContainerConnection {
                 continue;
             }
             if (stopReading) {
+                releaseReadBuffer();
                 reportReadsStopped();
                 return 0;
             }
-            int n;
-            in.position(0).limit(0);
+            int n = -1;
+            acquireReadBuffer();
             filling = Thread.currentThread();
             try {
                 n = real.fill(in);
@@ -213,6 +223,9 @@ final class JettyConnection implements ContainerConnection {
                 throw e;
             } finally {
                 filling = null;
+                if (n <= 0) {
+                    releaseReadBuffer();
+                }
                 if (closedByJetty) {
                     // Closed while this fill ran, which may have read on as if it were not.
                     core.onTransportClosed("closed by Jetty", null);
@@ -225,6 +238,24 @@ final class JettyConnection implements ContainerConnection {
             if (n == 0) {
                 return 0;
             }
+        }
+    }
+
+    /** An empty read buffer in {@link #in}, kept from the last fill while that one read bytes. */
+    private void acquireReadBuffer() {
+        if (pooledIn == null) {
+            pooledIn = pool.acquire(READ_BUFFER_BYTES, false);
+            in = pooledIn.getByteBuffer();
+        }
+        in.position(0).limit(0);
+    }
+
+    /** Called only with {@link #in} drained: the core took every byte it held. */
+    private void releaseReadBuffer() {
+        if (pooledIn != null) {
+            in = NO_BYTES;
+            pooledIn.release();
+            pooledIn = null;
         }
     }
 

@@ -30,7 +30,9 @@ final class HeapMeter {
     }
 
     /** A row of the class histogram: rank, instances, bytes, class name. */
-    private static final Pattern HISTOGRAM_ROW = Pattern.compile("\\s*\\d+:\\s+(\\d+)\\s+\\d+\\s+(\\S+).*");
+    private static final Pattern HISTOGRAM_ROW = Pattern.compile("\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+).*");
+    private static final int INSTANCES = 1;
+    private static final int BYTES = 2;
 
     /**
      * The HotSpot class histogram of this JVM, after a full collection (the diagnostic command
@@ -52,21 +54,30 @@ final class HeapMeter {
 
     /** How many live instances more each class has in the histogram {@code after} than in {@code before}. */
     static Map<String, Long> growth(String before, String after) {
-        Map<String, Long> then = liveInstances(before);
+        return growth(before, after, INSTANCES);
+    }
+
+    /** How many bytes more the live instances of each class take in the histogram {@code after}. */
+    static Map<String, Long> bytesGrowth(String before, String after) {
+        return growth(before, after, BYTES);
+    }
+
+    private static Map<String, Long> growth(String before, String after, int column) {
+        Map<String, Long> then = perClass(before, column);
         Map<String, Long> grown = new HashMap<>();
-        liveInstances(after).forEach((name, count) -> grown.put(name, count - then.getOrDefault(name, 0L)));
+        perClass(after, column).forEach((name, count) -> grown.put(name, count - then.getOrDefault(name, 0L)));
         return grown;
     }
 
-    /** The live instances of each class in a {@link #classHistogram()}. */
-    private static Map<String, Long> liveInstances(String histogram) {
-        Map<String, Long> instances = new HashMap<>();
+    /** The live instances, or their bytes, of each class in a {@link #classHistogram()}. */
+    private static Map<String, Long> perClass(String histogram, int column) {
+        Map<String, Long> figures = new HashMap<>();
         for (String line : histogram.split("\\R")) {
             Matcher row = HISTOGRAM_ROW.matcher(line);
             if (row.matches()) {
-                instances.merge(row.group(2), Long.parseLong(row.group(1)), Long::sum);
+                figures.merge(row.group(3), Long.parseLong(row.group(column)), Long::sum);
             }
         }
-        return instances;
+        return figures;
     }
 }

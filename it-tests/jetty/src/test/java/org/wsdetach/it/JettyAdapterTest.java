@@ -9,11 +9,21 @@ import org.wsdetach.DetachedConnection;
 
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.wsdetach.it.Wire.text;
 
-/** What only the Jetty adapter promises: what a detached connection unwraps to, and Jetty's own extensions. */
+/**
+ * What only the Jetty adapter promises: what a detached connection unwraps to, Jetty's own extensions, and that
+ * an idle connection holds none of the adapter's buffers.
+ */
 class JettyAdapterTest extends ConformanceBase {
+
+    private static final int IDLE = 40;
+    /** Half the adapter's read buffer, which every connection used to hold for its whole life. */
+    private static final long MOST_BYTE_ARRAY_BYTES_PER_IDLE_CONNECTION = 16 * 1024;
 
     @Override
     protected ServerFixture fixture() {
@@ -47,5 +57,65 @@ class JettyAdapterTest extends ConformanceBase {
             assertThat(readText(connection, 5)).isEqualTo("hello");
             connection.close();
         }
+    }
+
+    @Test
+    void idleSessionsHoldNoReadBuffer() throws Exception {
+        List<SocketPeer> peers = new ArrayList<>();
+        try {
+            // One first, so that the baseline holds what Jetty and wsdetach make once (the pool's buffers).
+            peers.add(idleSession());
+            String before = HeapMeter.classHistogram();
+            for (int i = 0; i < IDLE; i++) {
+                peers.add(idleSession());
+            }
+            assertByteArraysGrewLittle(before, "idle sessions");
+        } finally {
+            for (SocketPeer peer : peers) {
+                peer.close();
+            }
+        }
+    }
+
+    @Test
+    void idleDetachedConnectionsHoldNoReadBuffer() throws Exception {
+        List<SocketPeer> peers = new ArrayList<>();
+        List<DetachedConnection> connections = new ArrayList<>();
+        try {
+            detachInto(peers, connections);
+            String before = HeapMeter.classHistogram();
+            for (int i = 0; i < IDLE; i++) {
+                detachInto(peers, connections);
+            }
+            assertByteArraysGrewLittle(before, "idle detached connections");
+        } finally {
+            for (DetachedConnection connection : connections) {
+                connection.close();
+            }
+            for (SocketPeer peer : peers) {
+                peer.close();
+            }
+        }
+    }
+
+    /** A session that has read a message, so that its reads have run, and is left open. */
+    private SocketPeer idleSession() throws Exception {
+        SocketPeer peer = peer("/probe");
+        peer.writeHex(text("echo:idle"));
+        assertThat(peer.readFrameHex()).isEqualTo("8109" + Wire.ascii("echo:idle"));
+        return peer;
+    }
+
+    private void detachInto(List<SocketPeer> peers, List<DetachedConnection> connections) throws Exception {
+        Probe.reset();
+        SocketPeer peer = peer("/probe");
+        peers.add(peer);
+        connections.add(detachedOnGo(peer));
+    }
+
+    private static void assertByteArraysGrewLittle(String before, String what) {
+        long grown = HeapMeter.bytesGrowth(before, HeapMeter.classHistogram()).getOrDefault("[B", 0L);
+        assertThat(grown / IDLE).as("bytes of byte arrays per connection, with %d more %s", IDLE, what)
+                .isLessThan(MOST_BYTE_ARRAY_BYTES_PER_IDLE_CONNECTION);
     }
 }
