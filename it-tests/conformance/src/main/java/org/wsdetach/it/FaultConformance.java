@@ -45,6 +45,8 @@ public abstract class FaultConformance extends ConformanceBase {
     static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
     static final String SERVER_CLOSE_BYE = "8805" + "03e8" + ascii("bye");
     static final Duration BRIEF = Duration.ofMillis(300);
+    /** Against a close frame dribbled one byte a second: two of its bytes arrive in time, the frame never. */
+    static final Duration DRIBBLE_DEADLINE = Duration.ofMillis(1500);
 
     /** What the endpoint's detach gave: its future, or what it threw. */
     final CompletableFuture<Object> outcome = new CompletableFuture<>();
@@ -129,23 +131,43 @@ public abstract class FaultConformance extends ConformanceBase {
     }
 
     /**
-     * Writes {@code bytes} one at a time, 250 ms apart, until the server cuts the connection; sets
-     * {@code lastByteSent} if it never did.
+     * A peer writing {@code bytes} one at a time, a second apart, until the server cuts the connection or the test
+     * has seen what it waited for and closes the dribble.
      */
-    static CompletableFuture<Void> dribble(SocketPeer peer, byte[] bytes, AtomicBoolean lastByteSent) {
-        return CompletableFuture.runAsync(() -> {
-            try {
-                for (byte b : bytes) {
-                    peer.write(new byte[] {b});
-                    Thread.sleep(250);
+    static final class Dribble implements AutoCloseable {
+        private final CountDownLatch closed = new CountDownLatch(1);
+        private final AtomicBoolean lastByteSent = new AtomicBoolean();
+        private final CompletableFuture<Void> done;
+
+        Dribble(SocketPeer peer, byte[] bytes) {
+            done = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < bytes.length; i++) {
+                        peer.write(new byte[] {bytes[i]});
+                        if (i == bytes.length - 1) {
+                            lastByteSent.set(true);
+                        } else if (closed.await(1, TimeUnit.SECONDS)) {
+                            return;
+                        }
+                    }
+                } catch (IOException cut) {
+                    // The server cut the connection: what the tests want.
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-                lastByteSent.set(true);
-            } catch (IOException closed) {
-                // The server cut the connection: what the tests want.
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+            });
+        }
+
+        /** Whether the whole of the bytes went out: the server let the peer take longer than its deadline. */
+        boolean lastByteSent() {
+            return lastByteSent.get();
+        }
+
+        @Override
+        public void close() throws Exception {
+            closed.countDown();
+            done.get(10, TimeUnit.SECONDS);
+        }
     }
 
     // ---- faults of the peer while a detach we started is under way
@@ -272,19 +294,17 @@ public abstract class FaultConformance extends ConformanceBase {
 
     @Test
     void aCloseFrameDribbledSlowerThanTheTimeoutIsCutOffAtTheDeadline() throws Exception {
-        detachOnGo(BRIEF);
+        detachOnGo(DRIBBLE_DEADLINE);
         try (SocketPeer peer = openPeer("/probe")) {
             peer.writeHex(text("go"));
             awaitOurCloseFrame(peer);
-            byte[] close = peer.bytes(CLOSE_1000);
             // Each byte well within the timeout of the one before, the whole frame far beyond it: the deadline is
             // the frame's, not a gap's.
-            AtomicBoolean lastByteSent = new AtomicBoolean();
-            CompletableFuture<Void> dribble = dribble(peer, close, lastByteSent);
-            assertThat(failure()).isInstanceOf(TimeoutException.class);
-            assertThat(lastByteSent).as("the detach failed before the frame was complete").isFalse();
-            assertThat(peer.readUntilClosed()).isEmpty();
-            dribble.get(10, TimeUnit.SECONDS);
+            try (Dribble dribble = new Dribble(peer, peer.bytes(CLOSE_1000))) {
+                assertThat(failure()).isInstanceOf(TimeoutException.class);
+                assertThat(dribble.lastByteSent()).as("the detach failed before the frame was complete").isFalse();
+                assertThat(peer.readUntilClosed()).isEmpty();
+            }
         }
         assertClosedOnceWithoutHandOver(CloseCodes.NORMAL_CLOSURE);
     }
@@ -471,14 +491,12 @@ public abstract class FaultConformance extends ConformanceBase {
 
     @Test
     void aCloseFrameThatWouldDetachDribbledSlowerThanTheTimeoutIsCutOff() throws Exception {
-        Probe.onOpen = session -> Detach.detachOnPeerClose(session, BRIEF, Probe.HAND_TO_TEST);
+        Probe.onOpen = session -> Detach.detachOnPeerClose(session, DRIBBLE_DEADLINE, Probe.HAND_TO_TEST);
         try (SocketPeer peer = openPeer("/probe")) {
-            byte[] close = peer.bytes(CLOSE_1000);
-            AtomicBoolean lastByteSent = new AtomicBoolean();
-            CompletableFuture<Void> dribble = dribble(peer, close, lastByteSent);
-            assertThat(peer.readUntilClosed()).isEmpty();
-            assertThat(lastByteSent).as("cut off before the frame was complete").isFalse();
-            dribble.get(10, TimeUnit.SECONDS);
+            try (Dribble dribble = new Dribble(peer, peer.bytes(CLOSE_1000))) {
+                assertThat(peer.readUntilClosed()).isEmpty();
+                assertThat(dribble.lastByteSent()).as("cut off before the frame was complete").isFalse();
+            }
         }
         assertClosedOnceWithoutHandOver(CloseCodes.CLOSED_ABNORMALLY);
     }
