@@ -8,6 +8,7 @@ import org.glassfish.grizzly.asyncqueue.AsyncQueueEnabledTransport;
 import org.glassfish.grizzly.attributes.Attribute;
 import org.glassfish.grizzly.filterchain.FilterChainContext;
 import org.glassfish.grizzly.filterchain.NextAction;
+import org.glassfish.grizzly.http.HttpServerFilter;
 import org.glassfish.grizzly.memory.Buffers;
 import org.glassfish.grizzly.nio.NIOConnection;
 import org.glassfish.grizzly.ssl.SSLUtils;
@@ -287,6 +288,12 @@ final class TyrusConnection implements Connection, ReadHandler, ContainerConnect
         SocketChannel channel = (SocketChannel) ((NIOConnection) transport).getChannel();
         // A Tyrus client's writer also shuts down the client's own Grizzly transport.
         Runnable onClose = client ? this::closeTransport : transport::terminateSilently;
+        if (!client) {
+            // Grizzly keeps the upgrade request in process for as long as the connection lives, the WebSocket
+            // frames having been its content: some 10 KB a connection, which nothing reads once Grizzly reads no
+            // more, and which the Grizzly connection that unwrap gives would keep reachable.
+            transport.getAttributes().removeAttribute(HttpServerFilter.HTTP_SERVER_REQUEST_ATTR_NAME);
+        }
         // The channel stays registered with Grizzly's selector, without interest: the suspended read event
         // never completes, which is what would make Grizzly ask for reads again.
         return tls == null ? Transport.plain(channel, transport, onClose)

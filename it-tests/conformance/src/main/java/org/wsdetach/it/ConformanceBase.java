@@ -11,6 +11,7 @@ import javax.net.ssl.SSLSocketFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -117,6 +118,16 @@ public abstract class ConformanceBase {
         assertThat(peer.readFrameHex()).isEqualTo("8802" + "03e8");
         peer.writeHex(CLOSE_1000);
         return Probe.awaitHanded();
+    }
+
+    /**
+     * A connection detached the way {@link #detachedOnGo} does and left idle, for {@link HeapMeter#keeping}: closes
+     * the detached connection, then its peer.
+     */
+    List<AutoCloseable> idleDetachedConnection() throws Exception {
+        Probe.reset();
+        SocketPeer peer = peer("/probe");
+        return List.of(detachedOnGo(peer), peer);
     }
 
     /**

@@ -3,7 +3,9 @@ package org.wsdetach.it;
 import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -67,6 +69,43 @@ final class HeapMeter {
         Map<String, Long> grown = new HashMap<>();
         perClass(after, column).forEach((name, count) -> grown.put(name, count - then.getOrDefault(name, 0L)));
         return grown;
+    }
+
+    /** Opens one thing to keep, a connection and its peer say, and returns what closes it, in order. */
+    interface Opening {
+        List<AutoCloseable> open() throws Exception;
+    }
+
+    /** What the histogram grew by while {@link #keeping} kept what it opened. */
+    record Growth(Map<String, Long> instances, Map<String, Long> bytes) {
+        long instancesOf(String className) {
+            return instances.getOrDefault(className, 0L);
+        }
+
+        long bytesOf(String className) {
+            return bytes.getOrDefault(className, 0L);
+        }
+    }
+
+    /**
+     * Opens {@code count} + 1 things with {@code opening} and keeps them all open while it compares the class
+     * histogram after the first (which makes what is made only once) with the one after the rest; then closes them.
+     */
+    static Growth keeping(int count, Opening opening) throws Exception {
+        List<AutoCloseable> kept = new ArrayList<>();
+        try {
+            kept.addAll(opening.open());
+            String before = classHistogram();
+            for (int i = 0; i < count; i++) {
+                kept.addAll(opening.open());
+            }
+            String after = classHistogram();
+            return new Growth(growth(before, after), bytesGrowth(before, after));
+        } finally {
+            for (AutoCloseable closeable : kept) {
+                closeable.close();
+            }
+        }
     }
 
     /** The live instances, or their bytes, of each class in a {@link #classHistogram()}. */

@@ -9,7 +9,6 @@ import org.wsdetach.DetachedConnection;
 
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -61,41 +60,16 @@ class JettyAdapterTest extends ConformanceBase {
 
     @Test
     void idleSessionsHoldNoReadBuffer() throws Exception {
-        List<SocketPeer> peers = new ArrayList<>();
-        try {
-            // One first, so that the baseline holds what Jetty and wsdetach make once (the pool's buffers).
-            peers.add(idleSession());
-            String before = HeapMeter.classHistogram();
-            for (int i = 0; i < IDLE; i++) {
-                peers.add(idleSession());
-            }
-            assertByteArraysGrewLittle(before, "idle sessions");
-        } finally {
-            for (SocketPeer peer : peers) {
-                peer.close();
-            }
-        }
+        HeapMeter.Growth growth = HeapMeter.keeping(IDLE, () -> List.of(idleSession()));
+        assertThat(growth.bytesOf("[B") / IDLE).as("bytes of byte arrays per idle session")
+                .isLessThan(MOST_BYTE_ARRAY_BYTES_PER_IDLE_CONNECTION);
     }
 
     @Test
     void idleDetachedConnectionsHoldNoReadBuffer() throws Exception {
-        List<SocketPeer> peers = new ArrayList<>();
-        List<DetachedConnection> connections = new ArrayList<>();
-        try {
-            detachInto(peers, connections);
-            String before = HeapMeter.classHistogram();
-            for (int i = 0; i < IDLE; i++) {
-                detachInto(peers, connections);
-            }
-            assertByteArraysGrewLittle(before, "idle detached connections");
-        } finally {
-            for (DetachedConnection connection : connections) {
-                connection.close();
-            }
-            for (SocketPeer peer : peers) {
-                peer.close();
-            }
-        }
+        HeapMeter.Growth growth = HeapMeter.keeping(IDLE, this::idleDetachedConnection);
+        assertThat(growth.bytesOf("[B") / IDLE).as("bytes of byte arrays per idle detached connection")
+                .isLessThan(MOST_BYTE_ARRAY_BYTES_PER_IDLE_CONNECTION);
     }
 
     /** A session that has read a message, so that its reads have run, and is left open. */
@@ -104,18 +78,5 @@ class JettyAdapterTest extends ConformanceBase {
         peer.writeHex(text("echo:idle"));
         assertThat(peer.readFrameHex()).isEqualTo("8109" + Wire.ascii("echo:idle"));
         return peer;
-    }
-
-    private void detachInto(List<SocketPeer> peers, List<DetachedConnection> connections) throws Exception {
-        Probe.reset();
-        SocketPeer peer = peer("/probe");
-        peers.add(peer);
-        connections.add(detachedOnGo(peer));
-    }
-
-    private static void assertByteArraysGrewLittle(String before, String what) {
-        long grown = HeapMeter.bytesGrowth(before, HeapMeter.classHistogram()).getOrDefault("[B", 0L);
-        assertThat(grown / IDLE).as("bytes of byte arrays per connection, with %d more %s", IDLE, what)
-                .isLessThan(MOST_BYTE_ARRAY_BYTES_PER_IDLE_CONNECTION);
     }
 }

@@ -17,7 +17,6 @@ import java.lang.reflect.Field;
 import java.net.URI;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -113,41 +112,13 @@ class TomcatAdapterTest extends ConformanceBase {
     @Test
     void idleDetachedConnectionsKeepNothingOfTomcatsConnectionsReachable() throws Exception {
         int idle = 40;
-        List<SocketPeer> peers = new ArrayList<>();
-        List<DetachedConnection> connections = new ArrayList<>();
-        try (TomcatServer tomcat = TomcatServer.start("127.0.0.1", 0, null, true, Probe.ProbeEndpoint.class)) {
-            // One detach first, so that the baseline holds what Tomcat and wsdetach make once.
-            detachInto(tomcat, peers, connections);
-            String before = HeapMeter.classHistogram();
-            for (int i = 0; i < idle; i++) {
-                detachInto(tomcat, peers, connections);
-            }
-            Map<String, Long> grown = HeapMeter.growth(before, HeapMeter.classHistogram());
-            for (String perConnection : List.of("org.apache.tomcat.util.net.NioEndpoint$NioSocketWrapper",
-                    "org.apache.tomcat.websocket.WsSession", "org.apache.tomcat.websocket.server.WsHttpUpgradeHandler")) {
-                assertThat(grown.getOrDefault(perConnection, 0L))
-                        .as("%s live with %d more idle detached connections", perConnection, idle)
-                        .isLessThan(idle / 2);
-            }
-            for (DetachedConnection connection : connections) {
-                assertThat(connection.isOpen()).isTrue();
-            }
-        } finally {
-            for (DetachedConnection connection : connections) {
-                connection.close();
-            }
-            for (SocketPeer peer : peers) {
-                peer.close();
-            }
+        HeapMeter.Growth growth = HeapMeter.keeping(idle, this::idleDetachedConnection);
+        for (String perConnection : List.of("org.apache.tomcat.util.net.NioEndpoint$NioSocketWrapper",
+                "org.apache.tomcat.websocket.WsSession", "org.apache.tomcat.websocket.server.WsHttpUpgradeHandler")) {
+            assertThat(growth.instancesOf(perConnection))
+                    .as("%s live with %d more idle detached connections", perConnection, idle)
+                    .isLessThan(idle / 2);
         }
-    }
-
-    private static void detachInto(TomcatServer tomcat, List<SocketPeer> peers, List<DetachedConnection> connections)
-            throws Exception {
-        Probe.reset();
-        SocketPeer peer = RawPeer.connect(URI.create("ws://127.0.0.1:" + tomcat.port() + "/probe"), null);
-        peers.add(peer);
-        connections.add(detachedOnGo(peer));
     }
 
     /** How many connections the connector's upgrade statistics list, over all its upgrade protocols. */

@@ -9,7 +9,10 @@ import java.nio.channels.SocketChannel;
 import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** What only the Tyrus adapter promises: how Tyrus finds it, and the native objects it exposes. */
+/**
+ * What only the Tyrus adapter promises: how Tyrus finds it, the native objects it exposes, and what of Grizzly's an
+ * idle detached connection no longer keeps.
+ */
 class TyrusAdapterTest extends ConformanceBase {
 
     @Override
@@ -36,5 +39,14 @@ class TyrusAdapterTest extends ConformanceBase {
             connection.close();
             assertThat(channel.isOpen()).isFalse();
         }
+    }
+
+    @Test
+    void idleDetachedConnectionsKeepNoHttpRequestOfGrizzlysReachable() throws Exception {
+        int idle = 40;
+        HeapMeter.Growth growth = HeapMeter.keeping(idle, this::idleDetachedConnection);
+        assertThat(growth.instancesOf("org.glassfish.grizzly.http.HttpServerFilter$ServerHttpRequestImpl"))
+                .as("Grizzly's upgrade requests live with %d more idle detached connections", idle)
+                .isLessThan(idle / 2);
     }
 }
