@@ -667,6 +667,8 @@ public final class DetachableConnection {
     private void cancelDeadlineLocked() {
         if (deadline != null) {
             deadline.cancel(false);
+            // A detached connection keeps this one reachable for its whole life.
+            deadline = null;
         }
     }
 
