@@ -50,6 +50,7 @@ final class JettyConnection implements ContainerConnection {
 
     /** At least a TLS record's plaintext, so that Jetty's TLS layer decrypts into it directly. */
     private static final int READ_BUFFER_BYTES = 32 * 1024;
+    private static final System.Logger LOG = System.getLogger(JettyConnection.class.getName());
     private static final ByteBuffer NO_BYTES = ByteBuffer.allocate(0);
 
     private final EndPoint real;
@@ -597,11 +598,31 @@ final class JettyConnection implements ContainerConnection {
         // The detached connection is the application's: no timeout of Jetty's may close it.
         network.setIdleTimeout(0);
         SocketChannel channel = (SocketChannel) network.getChannel();
+        letGoOfJettysConnection();
         if (real instanceof SslConnection.SslEndPoint) {
             SslConnection tls = ((SslConnection.SslEndPoint) real).getSslConnection();
             return Transport.tls(channel, tls.getSSLEngine(), JettyInternals.encryptedInput(tls), real, network::close);
         }
         return Transport.plain(channel, real, network::close);
+    }
+
+    /**
+     * Upgrades the end point, Jetty's way of passing it on, to a connection of ours that reads nothing: Jetty's
+     * session has closed, and Jetty's WebSocket connection closes as in any upgrade.
+     */
+    private void letGoOfJettysConnection() {
+        Connection jetty = real.getConnection();
+        if (!(jetty instanceof WebSocketConnection)) {
+            return;
+        }
+        // Its close now is no close of the transport.
+        jetty.removeEventListener(closeListener);
+        try {
+            real.upgrade(new HandedOverConnection(real, executor));
+        } catch (RuntimeException e) {
+            // Jetty's connection was closing already: it then stays on the end point, and only costs memory.
+            LOG.log(System.Logger.Level.DEBUG, "upgrading " + this + " to the handed-over connection failed", e);
+        }
     }
 
     @Override

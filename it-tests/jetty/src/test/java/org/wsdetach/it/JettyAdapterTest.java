@@ -72,6 +72,17 @@ class JettyAdapterTest extends ConformanceBase {
                 .isLessThan(MOST_BYTE_ARRAY_BYTES_PER_IDLE_CONNECTION);
     }
 
+    @Test
+    void idleDetachedConnectionsKeepNothingOfJettysSessionsReachable() throws Exception {
+        HeapMeter.Growth growth = HeapMeter.keeping(IDLE, this::idleDetachedConnection);
+        for (String perConnection : List.of("org.eclipse.jetty.websocket.core.WebSocketConnection",
+                "org.eclipse.jetty.server.internal.HttpConnection", "org.wsdetach.jetty.JettyConnection")) {
+            assertThat(growth.instancesOf(perConnection))
+                    .as("%s live with %d more idle detached connections", perConnection, IDLE)
+                    .isLessThan(IDLE / 2);
+        }
+    }
+
     /** A session that has read a message, so that its reads have run, and is left open. */
     private SocketPeer idleSession() throws Exception {
         SocketPeer peer = peer("/probe");
