@@ -120,6 +120,9 @@ public abstract class ConformanceBase {
         return Probe.awaitHanded();
     }
 
+    /** How many idle detached connections {@link #assertIdleDetachedConnectionsKeepNone} keeps. */
+    static final int IDLE_CONNECTIONS = 40;
+
     /**
      * A connection detached the way {@link #detachedOnGo} does and left idle, for {@link HeapMeter#keeping}: closes
      * the detached connection, then its peer.
@@ -128,6 +131,19 @@ public abstract class ConformanceBase {
         Probe.reset();
         SocketPeer peer = peer("/probe");
         return List.of(detachedOnGo(peer), peer);
+    }
+
+    /**
+     * Fails if, with {@value #IDLE_CONNECTIONS} more idle detached connections, one of {@code classNames} has half as
+     * many more live instances or more: something a connection keeps reachable.
+     */
+    void assertIdleDetachedConnectionsKeepNone(String... classNames) throws Exception {
+        HeapMeter.Growth growth = HeapMeter.keeping(IDLE_CONNECTIONS, this::idleDetachedConnection);
+        for (String className : classNames) {
+            assertThat(growth.instancesOf(className))
+                    .as("%s live with %d more idle detached connections", className, IDLE_CONNECTIONS)
+                    .isLessThan(IDLE_CONNECTIONS / 2);
+        }
     }
 
     /**
