@@ -30,6 +30,8 @@ import java.util.Optional;
  */
 final class NioDetachedConnection extends SelectableDetachedConnection {
 
+    private static final System.Logger LOG = System.getLogger(NioDetachedConnection.class.getName());
+
     /**
      * Bytes received before the hand-over, {@code null} once consumed. Only the thread running the
      * current read attempt touches it; attempts are ordered by {@link #lock}.
@@ -166,7 +168,7 @@ final class NioDetachedConnection extends SelectableDetachedConnection {
         } catch (IOException e) {
             // The shutdown was asked for earlier and cannot be reported as such any more; a broken
             // connection shows up in the next read or write anyway.
-            log.log(Level.DEBUG, "Deferred output shutdown of a detached connection failed", e);
+            LOG.log(Level.DEBUG, "Deferred output shutdown of a detached connection failed", e);
         }
     }
 }

@@ -52,7 +52,8 @@ abstract class SelectableDetachedConnection implements DetachedConnection, IoLoo
     static final int DONE = 3;
     private static final int INTEREST_NEEDS_REGISTRATION = 4;
 
-    final System.Logger log = System.getLogger(getClass().getName());
+    /** One for all connections: looking a logger up for each would cost every hand-over time and heap. */
+    private static final System.Logger LOG = System.getLogger(SelectableDetachedConnection.class.getName());
     private final IoLoop loop;
     final SocketChannel channel;
     private final CloseReason peerCloseReason;
@@ -326,7 +327,7 @@ abstract class SelectableDetachedConnection implements DetachedConnection, IoLoo
         try {
             onClose.run();
         } catch (Throwable t) {
-            log.log(Level.WARNING, "onClose callback of a detached connection failed", t);
+            LOG.log(Level.WARNING, "onClose callback of a detached connection failed", t);
         }
         if (closeFailure != null) {
             throw closeFailure;
@@ -338,7 +339,7 @@ abstract class SelectableDetachedConnection implements DetachedConnection, IoLoo
         try {
             close();
         } catch (IOException e) {
-            log.log(Level.DEBUG, "Closing a detached connection failed", e);
+            LOG.log(Level.DEBUG, "Closing a detached connection failed", e);
         }
     }
 
@@ -372,7 +373,7 @@ abstract class SelectableDetachedConnection implements DetachedConnection, IoLoo
             } catch (ClosedChannelException | RuntimeException e) {
                 // Closed channel or selector, or a channel put back into blocking mode: this connection
                 // can never be served, so it is closed rather than left with operations that hang.
-                log.log(Level.DEBUG, "Registering a detached connection with the I/O loop failed", e);
+                LOG.log(Level.DEBUG, "Registering a detached connection with the I/O loop failed", e);
                 lost = true;
             }
         }

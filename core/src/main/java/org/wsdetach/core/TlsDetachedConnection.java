@@ -69,6 +69,7 @@ import java.util.Optional;
 final class TlsDetachedConnection extends SelectableDetachedConnection {
 
     /** Which pending write a pump may serve: none, whichever (the loop thread), or the one of this number. */
+    private static final System.Logger LOG = System.getLogger(TlsDetachedConnection.class.getName());
     private static final long NO_WRITE = -1;
     private static final long ANY_WRITE = 0;
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
@@ -297,7 +298,7 @@ final class TlsDetachedConnection extends SelectableDetachedConnection {
     private void pumpOutLogging(long servable, String failureMessage) {
         IOException failure = pumpOut(servable);
         if (failure != null) {
-            log.log(Level.DEBUG, failureMessage, failure);
+            LOG.log(Level.DEBUG, failureMessage, failure);
         }
     }
 
