@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.CompletionHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.Deque;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -16,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -169,6 +171,75 @@ final class DetachedConnectionTesting {
         CountDownLatch ran = new CountDownLatch(1);
         assertThat(loop.execute(ran::countDown)).isTrue();
         assertThat(ran.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    }
+
+    /** The thread of {@code loop}, found by running a task on it. */
+    static Thread loopThread(IoLoop loop) throws Exception {
+        CompletableFuture<Thread> thread = new CompletableFuture<>();
+        assertThat(loop.execute(() -> thread.complete(Thread.currentThread()))).isTrue();
+        return await(thread);
+    }
+
+    /**
+     * Waits until {@code loopThread} blocks in {@link java.nio.channels.Selector#select} (in native code, as
+     * once it has taken in the interest changes made so far), so that only a wake-up or an event can move it
+     * on; {@code false} if it did not within the wait.
+     */
+    static boolean awaitLoopAsleepInSelect(Thread loopThread) {
+        return awaitCondition(() -> sleepsInSelect(loopThread.getStackTrace()));
+    }
+
+    private static boolean sleepsInSelect(StackTraceElement[] frames) {
+        if (frames.length == 0 || !frames[0].isNativeMethod()) {
+            return false;
+        }
+        for (int i = 1; i < frames.length; i++) {
+            if (frames[i].getClassName().equals(IoLoop.class.getName()) && frames[i].getMethodName().equals("run")) {
+                return frames[i - 1].getMethodName().equals("select");
+            }
+        }
+        return false;
+    }
+
+    /** Waits until {@code thread} is in one of {@code states}, and returns the state it was last seen in. */
+    static Thread.State awaitState(Thread thread, Thread.State... states) {
+        Set<Thread.State> wanted = Set.of(states);
+        awaitCondition(() -> wanted.contains(thread.getState()));
+        return thread.getState();
+    }
+
+    /**
+     * Spins until {@code condition} holds, for conditions that no latch can signal (another thread's state);
+     * {@code false} if it did not within the wait.
+     */
+    static boolean awaitCondition(BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
+    /**
+     * Holds the loop thread in a task, from before this returns until the returned latch is counted down (or
+     * the wait ends), so that what is queued meanwhile runs only after it, in a later batch.
+     */
+    static CountDownLatch holdLoop(IoLoop loop) throws InterruptedException {
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        assertThat(loop.execute(() -> {
+            held.countDown();
+            try {
+                release.await(WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        })).isTrue();
+        assertThat(held.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("loop held").isTrue();
+        return release;
     }
 
     /** Reads exactly {@code length} bytes through {@code buffer}, failing at an end of stream before them. */

@@ -5,12 +5,17 @@ import jakarta.websocket.CloseReason.CloseCodes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.wsdetach.core.DetachedConnectionTesting.PendingWrite;
+import org.wsdetach.core.DetachedConnectionTesting.Recorder;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
@@ -19,7 +24,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.wsdetach.core.DetachedConnectionTesting.await;
+import static org.wsdetach.core.DetachedConnectionTesting.awaitCondition;
+import static org.wsdetach.core.DetachedConnectionTesting.awaitLoopAsleepInSelect;
 import static org.wsdetach.core.DetachedConnectionTesting.awaitLoopRound;
+import static org.wsdetach.core.DetachedConnectionTesting.background;
+import static org.wsdetach.core.DetachedConnectionTesting.loopThread;
+import static org.wsdetach.core.DetachedConnectionTesting.writeUntilPending;
 
 /**
  * A detached connection joins its I/O loop's selector only once an operation waits for the channel: the
@@ -81,5 +92,70 @@ class LoopRegistrationTest {
         assertThat(waiting.isDone()).isFalse();
         peer.getOutputStream().write(new byte[]{4, 5, 6});
         assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+    }
+
+    @Test
+    void theLoopDropsReadInterestThatNoReadWaitsFor() throws Exception {
+        SelectionKey key = registerThroughAWaitingRead();
+
+        peer.getOutputStream().write(7);
+
+        assertThat(awaitCondition(() -> key.interestOps() == 0)).as("read interest dropped").isTrue();
+    }
+
+    @Test
+    void theLoopDropsWriteInterestOnceNoWriteWaits() throws Exception {
+        PendingWrite pending = writeUntilPending(connection, ByteBuffer.allocate(1 << 20));
+        background(() -> peer.getInputStream().transferTo(OutputStream.nullOutputStream()));
+        await(pending.future());
+        SelectionKey key = channel.keyFor(loop.selector());
+
+        assertThat(awaitCondition(() -> key.interestOps() == 0)).as("write interest dropped").isTrue();
+    }
+
+    @Test
+    void aReadThatWaitsAfterTheLoopDroppedReadInterestWakesTheSleepingLoop() throws Exception {
+        SelectionKey key = registerThroughAWaitingRead();
+        peer.getOutputStream().write(7);
+        assertThat(awaitCondition(() -> key.interestOps() == 0)).as("read interest dropped").isTrue();
+        assertThat(await(connection.read(ByteBuffer.allocate(16)))).isEqualTo(1);
+        assertThat(awaitLoopAsleepInSelect(loopThread(loop))).as("loop asleep").isTrue();
+
+        Future<Integer> waiting = connection.read(ByteBuffer.allocate(16));
+        peer.getOutputStream().write(8);
+
+        assertThat(await(waiting)).isEqualTo(1);
+    }
+
+    @Test
+    void aReadThatFindsTheKeyCancelledBehindItsBackClosesTheConnection() throws Exception {
+        SelectionKey key = registerThroughAWaitingRead();
+        key.cancel();
+        Recorder read = new Recorder();
+
+        connection.read(ByteBuffer.allocate(16), null, read);
+
+        assertThat(await(read.failure)).isInstanceOf(AsynchronousCloseException.class);
+        assertThat(connection.isOpen()).isFalse();
+    }
+
+    @Test
+    void closingARegisteredConnectionFromAnotherThreadHasTheSleepingLoopDropItsKeyAtOnce() throws Exception {
+        registerThroughAWaitingRead();
+        assertThat(awaitLoopAsleepInSelect(loopThread(loop))).as("loop asleep").isTrue();
+
+        connection.close();
+
+        // The channel's socket is released only once the loop's selector has dropped the key.
+        assertThat(awaitCondition(() -> channel.keyFor(loop.selector()) == null)).as("key dropped").isTrue();
+    }
+
+    /** Has a read wait for the loop, so that the loop registers the channel, and returns the key. */
+    private SelectionKey registerThroughAWaitingRead() throws Exception {
+        assertThat(await(connection.read(ByteBuffer.allocate(16)))).as("initial bytes").isEqualTo(2);
+        Future<Integer> waiting = connection.read(ByteBuffer.allocate(16));
+        peer.getOutputStream().write(6);
+        assertThat(await(waiting)).isEqualTo(1);
+        return channel.keyFor(loop.selector());
     }
 }

@@ -10,9 +10,11 @@ import org.wsdetach.core.DetachedConnectionTesting.Recorder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.ref.WeakReference;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.Channels;
@@ -20,6 +22,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.CompletionHandler;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.ReadPendingException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -47,6 +50,7 @@ import static org.wsdetach.core.DetachedConnectionTesting.background;
 import static org.wsdetach.core.DetachedConnectionTesting.closeAll;
 import static org.wsdetach.core.DetachedConnectionTesting.closeFromTwoThreadsAtOnceThenAgain;
 import static org.wsdetach.core.DetachedConnectionTesting.echoWhileSending;
+import static org.wsdetach.core.DetachedConnectionTesting.holdLoop;
 import static org.wsdetach.core.DetachedConnectionTesting.pattern;
 import static org.wsdetach.core.DetachedConnectionTesting.readExactly;
 import static org.wsdetach.core.DetachedConnectionTesting.writeFully;
@@ -159,7 +163,8 @@ class NioDetachedConnectionTest {
     @Test
     void shutdownOutputWithAWritePendingWaitsForTheWholeBuffer() throws Exception {
         Socket peer = connectPeer();
-        NioDetachedConnection connection = accept(ByteBuffer.allocate(0));
+        // A small send buffer makes the pending write take many attempts, none of which may end it early.
+        NioDetachedConnection connection = wrap(acceptChannelWithASmallSendBuffer(), ByteBuffer.allocate(0));
         ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
         PendingWrite pending = writeUntilPending(connection, chunk);
 
@@ -170,6 +175,48 @@ class NioDetachedConnectionTest {
         assertThat(await(pending.future()) + pending.writtenBefore()).isEqualTo(pending.sent());
         assertThat(chunk.hasRemaining()).isFalse();
         assertThat(await(drained)).isEqualTo(pending.sent());
+    }
+
+    @Test
+    void aWriteCompletesWithTheBytesTheSocketTookAtOnce() throws Exception {
+        connectPeer();
+        NioDetachedConnection connection = wrap(acceptChannelWithASmallSendBuffer(), ByteBuffer.allocate(0));
+        // Far more than the socket's buffers hold, with a peer that does not read.
+        ByteBuffer big = ByteBuffer.allocate(8 << 20);
+
+        int written = await(connection.write(big));
+
+        assertThat(written).isPositive().isLessThan(big.capacity());
+        assertThat(big.position()).isEqualTo(written);
+    }
+
+    @Test
+    void aWriteOfNothingCompletesAtOnceWithZero() throws Exception {
+        connectPeer();
+        NioDetachedConnection connection = accept(ByteBuffer.allocate(0));
+        Recorder write = new Recorder();
+
+        connection.write(ByteBuffer.allocate(0), "att", write);
+
+        assertThat(write.result.getNow(null)).isEqualTo(0);
+        assertThat(write.attachment).isEqualTo("att");
+    }
+
+    @Test
+    void aWriteToAResetConnectionFails() throws Exception {
+        Socket peer = connectPeer();
+        NioDetachedConnection connection = accept(ByteBuffer.allocate(0));
+        Recorder read = new Recorder();
+        connection.read(ByteBuffer.allocate(16), null, read);
+        peer.setSoLinger(true, 0);
+        peer.close();
+        // The failed read shows that the reset has arrived.
+        assertThat(await(read.failure)).isInstanceOf(IOException.class);
+
+        Recorder write = new Recorder();
+        connection.write(ByteBuffer.wrap(ascii("too late")), null, write);
+
+        assertThat(await(write.failure)).isInstanceOf(IOException.class);
     }
 
     @Test
@@ -185,6 +232,20 @@ class NioDetachedConnectionTest {
     }
 
     @Test
+    void aReadFindsBytesAlreadyInTheSocketAtOnceWhenThereAreNoInitialBytes() throws Exception {
+        Socket peer = connectPeer();
+        SocketChannel channel = acceptChannel();
+        NioDetachedConnection connection = wrap(channel, ByteBuffer.allocate(0));
+        peer.getOutputStream().write(9);
+        awaitReadable(channel);
+        Recorder read = new Recorder();
+
+        connection.read(ByteBuffer.allocate(8), null, read);
+
+        assertThat(read.result.getNow(null)).isEqualTo(1);
+    }
+
+    @Test
     void aChannelClosedBeforeTheLoopRegistersItClosesTheConnection() throws Exception {
         connectPeer();
         SocketChannel channel = acceptChannel();
@@ -192,6 +253,25 @@ class NioDetachedConnectionTest {
         NioDetachedConnection connection = wrap(channel, ByteBuffer.allocate(0));
         awaitLoopRound(loop);
         assertThat(connection.isOpen()).isFalse();
+        assertThat(closeCallbacks).hasValue(1);
+    }
+
+    @Test
+    void aChannelClosedBehindTheConnectionBeforeTheLoopRegistersItClosesTheConnection() throws Exception {
+        connectPeer();
+        SocketChannel channel = acceptChannel();
+        NioDetachedConnection connection = wrap(channel, ByteBuffer.allocate(0));
+        CountDownLatch release = holdLoop(loop);
+        Recorder read = new Recorder();
+        // Waits, so asks the loop to register the channel, which the loop does only once released.
+        connection.read(ByteBuffer.allocate(16), null, read);
+        channel.close();
+        release.countDown();
+
+        assertThat(await(read.failure)).isInstanceOf(AsynchronousCloseException.class);
+        assertThat(connection.isOpen()).isFalse();
+        // onClose runs on the loop thread after the failed read's handler.
+        awaitLoopRound(loop);
         assertThat(closeCallbacks).hasValue(1);
     }
 
@@ -219,6 +299,16 @@ class NioDetachedConnectionTest {
         assertThat(await(write.future())).isPositive();
         connection.close();
         assertThat(await(drained)).isGreaterThanOrEqualTo(write.writtenBefore());
+    }
+
+    @Test
+    void rejectsAChannelInBlockingMode() throws Exception {
+        connectPeer();
+        SocketChannel channel = acceptChannel();
+        channel.configureBlocking(true);
+
+        assertThatThrownBy(() -> wrap(channel, ByteBuffer.allocate(0)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -272,6 +362,74 @@ class NioDetachedConnectionTest {
         assertThatThrownBy(connection::shutdownOutput).isInstanceOf(ClosedChannelException.class);
         assertThatThrownBy(connection::getLocalAddress).isInstanceOf(ClosedChannelException.class);
         assertThatThrownBy(connection::getRemoteAddress).isInstanceOf(ClosedChannelException.class);
+    }
+
+    @Test
+    void closeOnTheLoopThreadFailsThePendingReadBeforeItReturns() throws Exception {
+        connectPeer();
+        NioDetachedConnection connection = accept(ByteBuffer.allocate(0));
+        Recorder read = new Recorder();
+        connection.read(ByteBuffer.allocate(16), null, read);
+        CompletableFuture<Boolean> failedBeforeCloseReturned = new CompletableFuture<>();
+
+        assertThat(loop.execute(() -> {
+            connection.closeQuietly();
+            failedBeforeCloseReturned.complete(read.failure.isDone());
+        })).isTrue();
+
+        assertThat(await(failedBeforeCloseReturned)).isTrue();
+        assertThat(await(read.failure)).isInstanceOf(AsynchronousCloseException.class);
+    }
+
+    @Test
+    void aWriteAfterCloseFailsWithClosedChannelExceptionEvenIfOneWasPending() throws Exception {
+        connectPeer();
+        NioDetachedConnection connection = accept(ByteBuffer.allocate(0));
+        writeUntilPending(connection, ByteBuffer.allocate(1 << 20));
+        connection.close();
+        Recorder late = new Recorder();
+
+        connection.write(ByteBuffer.wrap(ascii("late")), null, late);
+
+        assertThat(late.failure.getNow(null)).isExactlyInstanceOf(ClosedChannelException.class);
+    }
+
+    @Test
+    void aWriteOfNothingToAClosedConnectionFailsWithClosedChannelException() throws Exception {
+        connectPeer();
+        NioDetachedConnection connection = accept(ByteBuffer.allocate(0));
+        connection.close();
+        Recorder write = new Recorder();
+
+        connection.write(ByteBuffer.allocate(0), null, write);
+
+        assertThat(write.failure.getNow(null)).isExactlyInstanceOf(ClosedChannelException.class);
+    }
+
+    @Test
+    void initialBytesAreNotReadAfterClose() throws Exception {
+        connectPeer();
+        NioDetachedConnection connection = accept(ByteBuffer.wrap(ascii("unread")));
+        connection.close();
+        ByteBuffer received = ByteBuffer.allocate(16);
+        Recorder read = new Recorder();
+
+        connection.read(received, null, read);
+
+        assertThat(read.failure.getNow(null)).isExactlyInstanceOf(ClosedChannelException.class);
+        assertThat(received.position()).isZero();
+    }
+
+    @Test
+    void aClosedConnectionIsNotKeptByItsLoop() throws Exception {
+        connectPeer();
+        WeakReference<NioDetachedConnection> closed = closedConnection(acceptChannel());
+
+        for (int gc = 0; gc < 10 && closed.get() != null; gc++) {
+            System.gc();
+        }
+
+        assertThat(closed.get()).as("closed connection still reachable").isNull();
     }
 
     @Test
@@ -565,6 +723,28 @@ class NioDetachedConnectionTest {
         resources.push(containerSelector);
         channel.register(containerSelector, 0);
         return channel;
+    }
+
+    private SocketChannel acceptChannelWithASmallSendBuffer() throws IOException {
+        SocketChannel channel = acceptChannel();
+        channel.setOption(StandardSocketOptions.SO_SNDBUF, 64 << 10);
+        return channel;
+    }
+
+    /** Waits until bytes can be read from {@code channel} without waiting, seen through a selector of the test's. */
+    private void awaitReadable(SocketChannel channel) throws IOException {
+        Selector probe = Selector.open();
+        resources.push(probe);
+        channel.register(probe, SelectionKey.OP_READ);
+        assertThat(probe.select(TimeUnit.SECONDS.toMillis(WAIT_SECONDS))).as("channels readable").isEqualTo(1);
+    }
+
+    /** A connection over {@code channel}, closed, that nothing of the test keeps. */
+    private WeakReference<NioDetachedConnection> closedConnection(SocketChannel channel) throws IOException {
+        NioDetachedConnection connection = new NioDetachedConnection(loop, channel, ByteBuffer.allocate(0),
+                PEER_REASON, nativeConnection, closeCallbacks::incrementAndGet);
+        connection.close();
+        return new WeakReference<>(connection);
     }
 
     private NioDetachedConnection accept(ByteBuffer initialBytes) throws IOException {
