@@ -42,6 +42,7 @@ import static org.wsdetach.core.DetachedConnectionTesting.SO_TIMEOUT_MILLIS;
 import static org.wsdetach.core.DetachedConnectionTesting.WAIT_SECONDS;
 import static org.wsdetach.core.DetachedConnectionTesting.await;
 import static org.wsdetach.core.DetachedConnectionTesting.awaitCondition;
+import static org.wsdetach.core.DetachedConnectionTesting.awaitLoopRound;
 import static org.wsdetach.core.DetachedConnectionTesting.background;
 import static org.wsdetach.core.DetachedConnectionTesting.closeAll;
 
@@ -298,6 +299,44 @@ class SelectableDetachedConnectionTest {
 
         assertThat(overlapped).as("attempts overlapped").isFalse();
         assertThat(await(second)).isEqualTo(1);
+    }
+
+    @Test
+    void aRoundThatFindsOnlyRoomToWriteLeavesTheWaitingReadUntried() throws Exception {
+        AtomicInteger readAttempts = new AtomicInteger();
+        Script script = new Script();
+        script.transfer = dst -> {
+            readAttempts.incrementAndGet();
+            return 0;
+        };
+        ScriptedConnection connection = connect(script);
+        connection.read(ByteBuffer.allocate(8), null, new Recorder());
+
+        // Served by the loop in a round that finds the channel writable and, as the peer sends nothing, no more.
+        assertThat(await(connection.write(ByteBuffer.wrap(new byte[] {1})))).isEqualTo(1);
+
+        assertThat(readAttempts).hasValue(1);
+    }
+
+    @Test
+    void aRoundThatFindsOnlyBytesToReadLeavesTheWaitingWriteUntried() throws Exception {
+        Script script = new Script();
+        script.transfer = channel::read;
+        ScriptedConnection connection = connect(script);
+        // With the peer reading nothing, the channel is left with no room for the write that waits.
+        ByteBuffer filler = ByteBuffer.allocate(64 << 10);
+        do {
+            filler.clear();
+        } while (channel.write(filler) > 0);
+        Future<Integer> read = connection.read(ByteBuffer.allocate(8));
+        Future<Integer> write = connection.write(ByteBuffer.wrap(new byte[] {1}));
+
+        peer.getOutputStream().write(1);
+        assertThat(await(read)).isEqualTo(1);
+        // The round that served the read has ended.
+        awaitLoopRound(loop);
+
+        assertThat(write.isDone()).as("write done").isFalse();
     }
 
     @Test
