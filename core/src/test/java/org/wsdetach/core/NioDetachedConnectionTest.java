@@ -243,6 +243,7 @@ class NioDetachedConnectionTest {
         connection.read(ByteBuffer.allocate(8), null, read);
 
         assertThat(read.result.getNow(null)).isEqualTo(1);
+        assertThat(read.thread).as("completed on").isEqualTo(Thread.currentThread().getName());
     }
 
     @Test
