@@ -131,6 +131,8 @@ class LoopRegistrationTest {
     void aReadThatFindsTheKeyCancelledBehindItsBackClosesTheConnection() throws Exception {
         SelectionKey key = registerThroughAWaitingRead();
         key.cancel();
+        // Once the loop's next select has dropped the cancelled key, the channel could be registered anew.
+        assertThat(awaitLoopAsleepInSelect(loopThread(loop))).as("loop asleep").isTrue();
         Recorder read = new Recorder();
 
         connection.read(ByteBuffer.allocate(16), null, read);
