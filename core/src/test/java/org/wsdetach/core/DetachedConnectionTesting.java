@@ -5,8 +5,13 @@ import org.wsdetach.DetachedConnection;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.CompletionHandler;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Deque;
 import java.util.Set;
@@ -37,6 +42,24 @@ final class DetachedConnectionTesting {
 
     /** Stands for the container's connection object. */
     record NativeConnection(String id) {
+    }
+
+    /** A TCP connection over loopback: the peer's blocking socket, and the accepted channel, non-blocking. */
+    record LoopbackPair(Socket peer, SocketChannel channel) {
+
+        /** Connects one; the listening socket, the peer and the channel are pushed onto {@code resources}. */
+        static LoopbackPair open(Deque<AutoCloseable> resources) throws IOException {
+            ServerSocketChannel server = ServerSocketChannel.open();
+            resources.push(server);
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            Socket peer = new Socket();
+            resources.push(peer);
+            peer.connect(server.getLocalAddress(), SO_TIMEOUT_MILLIS);
+            SocketChannel channel = server.accept();
+            resources.push(channel);
+            channel.configureBlocking(false);
+            return new LoopbackPair(peer, channel);
+        }
     }
 
     /** Records the outcome of one operation. */

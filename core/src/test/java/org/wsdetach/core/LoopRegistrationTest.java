@@ -5,18 +5,16 @@ import jakarta.websocket.CloseReason.CloseCodes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.wsdetach.core.DetachedConnectionTesting.LoopbackPair;
 import org.wsdetach.core.DetachedConnectionTesting.PendingWrite;
 import org.wsdetach.core.DetachedConnectionTesting.Recorder;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -50,15 +48,9 @@ class LoopRegistrationTest {
     void setUp() throws IOException {
         loop = new IoLoop("loop-registration-test");
         resources.push(loop);
-        ServerSocketChannel server = ServerSocketChannel.open();
-        resources.push(server);
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        peer = new Socket();
-        resources.push(peer);
-        peer.connect(server.getLocalAddress(), 10_000);
-        channel = server.accept();
-        resources.push(channel);
-        channel.configureBlocking(false);
+        LoopbackPair pair = LoopbackPair.open(resources);
+        peer = pair.peer();
+        channel = pair.channel();
         connection = new NioDetachedConnection(loop, channel, ByteBuffer.wrap(new byte[]{1, 2}), PEER_REASON,
                 null, () -> { });
         resources.push(connection);

@@ -204,14 +204,7 @@ class NioDetachedConnectionTest {
 
     @Test
     void aWriteToAResetConnectionFails() throws Exception {
-        Socket peer = connectPeer();
-        NioDetachedConnection connection = accept(ByteBuffer.allocate(0));
-        Recorder read = new Recorder();
-        connection.read(ByteBuffer.allocate(16), null, read);
-        peer.setSoLinger(true, 0);
-        peer.close();
-        // The failed read shows that the reset has arrived.
-        assertThat(await(read.failure)).isInstanceOf(IOException.class);
+        NioDetachedConnection connection = resetUnderAPendingRead();
 
         Recorder write = new Recorder();
         connection.write(ByteBuffer.wrap(ascii("too late")), null, write);
@@ -513,15 +506,8 @@ class NioDetachedConnectionTest {
 
     @Test
     void connectionResetFailsTheReadButLeavesTheConnectionOpen() throws Exception {
-        Socket peer = connectPeer();
-        NioDetachedConnection connection = accept(ByteBuffer.allocate(0));
-        Recorder read = new Recorder();
-        connection.read(ByteBuffer.allocate(16), null, read);
+        NioDetachedConnection connection = resetUnderAPendingRead();
 
-        peer.setSoLinger(true, 0);
-        peer.close();
-
-        assertThat(await(read.failure)).isInstanceOf(IOException.class);
         assertThat(connection.isOpen()).isTrue();
         assertThat(closeCallbacks).hasValue(0);
         connection.close();
@@ -741,6 +727,18 @@ class NioDetachedConnectionTest {
     }
 
     /** A connection over {@code channel}, closed, that nothing of the test keeps. */
+    /** A connection whose peer reset it while a read was pending: the read has failed, so the reset has arrived. */
+    private NioDetachedConnection resetUnderAPendingRead() throws Exception {
+        Socket peer = connectPeer();
+        NioDetachedConnection connection = accept(ByteBuffer.allocate(0));
+        Recorder read = new Recorder();
+        connection.read(ByteBuffer.allocate(16), null, read);
+        peer.setSoLinger(true, 0);
+        peer.close();
+        assertThat(await(read.failure)).isInstanceOf(IOException.class);
+        return connection;
+    }
+
     private WeakReference<NioDetachedConnection> closedConnection(SocketChannel channel) throws IOException {
         NioDetachedConnection connection = new NioDetachedConnection(loop, channel, ByteBuffer.allocate(0),
                 PEER_REASON, nativeConnection, closeCallbacks::incrementAndGet);

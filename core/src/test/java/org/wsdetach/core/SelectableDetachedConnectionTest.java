@@ -4,14 +4,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.wsdetach.DetachedConnection;
+import org.wsdetach.core.DetachedConnectionTesting.LoopbackPair;
 import org.wsdetach.core.DetachedConnectionTesting.NativeConnection;
 import org.wsdetach.core.DetachedConnectionTesting.Recorder;
 
 import javax.net.ssl.SSLSession;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketOption;
@@ -21,7 +20,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.CompletionHandler;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.ArrayDeque;
@@ -38,7 +36,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.wsdetach.core.DetachedConnectionTesting.PEER_REASON;
-import static org.wsdetach.core.DetachedConnectionTesting.SO_TIMEOUT_MILLIS;
 import static org.wsdetach.core.DetachedConnectionTesting.WAIT_SECONDS;
 import static org.wsdetach.core.DetachedConnectionTesting.await;
 import static org.wsdetach.core.DetachedConnectionTesting.awaitCondition;
@@ -66,15 +63,9 @@ class SelectableDetachedConnectionTest {
     void setUp() throws IOException {
         loop = new IoLoop("selectable-connection-test");
         resources.push(loop);
-        ServerSocketChannel server = ServerSocketChannel.open();
-        resources.push(server);
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        peer = new Socket();
-        resources.push(peer);
-        peer.connect(server.getLocalAddress(), SO_TIMEOUT_MILLIS);
-        channel = server.accept();
-        resources.push(channel);
-        channel.configureBlocking(false);
+        LoopbackPair pair = LoopbackPair.open(resources);
+        peer = pair.peer();
+        channel = pair.channel();
     }
 
     @AfterEach
