@@ -11,11 +11,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Checks the {@code @DetachOnPeerClose} declarations of a web application's endpoints
- * ({@link DeclaredHandlers#check}), as early as Jetty lets the adapter see them: once every initializer has run,
- * Jetty's WebSocket one among them, a wrong declaration fails the web application's start; an endpoint mapped
- * later ({@code ServerContainer.addEndpoint} on the running application) reaches the adapter only with its first
- * handshake, which {@link #refusal} refuses, as every later one, with HTTP 500, logged at {@code ERROR} once per
- * endpoint class.
+ * ({@link DeclaredHandlers#check}) when they are mapped: once every initializer has run, Jetty's WebSocket one
+ * among them, a wrong declaration fails the web application's start; an endpoint mapped later
+ * ({@code ServerContainer.addEndpoint} on the running application) with a wrong one makes its
+ * {@code addEndpoint} fail. Where Jetty's mappings cannot be read or guarded (on the module path without the
+ * opens the README names) and for a configuration no mapping holds ({@code upgradeHttpToWebSocket}), the
+ * declaration is checked at the handshake instead: {@link #refusal} refuses it, as every later one, with HTTP
+ * 500, logged at {@code ERROR} once per endpoint class.
  */
 final class DeclaredHandlerCheck {
 
@@ -30,7 +32,8 @@ final class DeclaredHandlerCheck {
     }
 
     /**
-     * Checks the endpoints mapped so far.
+     * Checks the endpoints mapped so far, and guards {@code mappings} ({@link DeployedEndpoints#guard}) so that
+     * mapping a wrongly declared one later fails.
      *
      * @throws IllegalStateException if one declares a handler no instance can be made of
      */
@@ -48,6 +51,7 @@ final class DeclaredHandlerCheck {
                         + e.getMessage(), e);
             }
         }
+        DeployedEndpoints.guard(mappings);
     }
 
     /**
@@ -63,8 +67,8 @@ final class DeclaredHandlerCheck {
             } catch (DeploymentException e) {
                 // Once per endpoint class: each later handshake gets the same answer, without a log line.
                 LOG.log(System.Logger.Level.ERROR, "wsdetach-jetty refuses the WebSocket handshakes of an endpoint"
-                        + " mapped after web application '" + contextPath + "' started, with HTTP 500: "
-                        + e.getMessage());
+                        + " of web application '" + contextPath + "' it could not check when it was mapped, with"
+                        + " HTTP 500: " + e.getMessage());
                 return Optional.of(e.getMessage());
             }
         });

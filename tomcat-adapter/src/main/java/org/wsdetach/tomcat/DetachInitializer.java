@@ -51,8 +51,7 @@ public final class DetachInitializer implements ServletContainerInitializer {
             LOG.log(System.Logger.Level.WARNING, "wsdetach-tomcat cannot detach on this Tomcat: it lacks " + missing);
         }
         String name = "wsdetach" + (context.getContextPath().isEmpty() ? "" : "-" + context.getContextPath().substring(1));
-        DeclaredHandlerCheck declaredHandlers = new DeclaredHandlerCheck();
-        UpgradeFilter filter = new UpgradeFilter(name, declaredHandlers);
+        UpgradeFilter filter = new UpgradeFilter(name);
         FilterRegistration.Dynamic registration = context.addFilter(FILTER_NAME, filter);
         if (registration == null) {
             // Added twice (found by scanning and added by hand): the first one does it.
@@ -60,7 +59,7 @@ public final class DetachInitializer implements ServletContainerInitializer {
         }
         registration.setAsyncSupported(true);
         registration.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
-        context.addListener(declaredHandlers);
+        context.addListener(new DeclaredHandlerCheck());
         context.addListener(new ServletContextListener() {
             @Override
             public void contextDestroyed(ServletContextEvent event) {

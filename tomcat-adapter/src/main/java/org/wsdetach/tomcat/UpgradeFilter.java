@@ -7,7 +7,6 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
-import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpUpgradeHandler;
 import org.apache.tomcat.websocket.server.WsHttpUpgradeHandler;
 import org.wsdetach.core.OnDemandThreads;
@@ -23,31 +22,18 @@ import java.io.IOException;
 final class UpgradeFilter implements Filter {
 
     private final OnDemandThreads threads;
-    private final DeclaredHandlerCheck declaredHandlers;
 
-    UpgradeFilter(String name, DeclaredHandlerCheck declaredHandlers) {
+    UpgradeFilter(String name) {
         this.threads = new OnDemandThreads(name);
-        this.declaredHandlers = declaredHandlers;
     }
 
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         if (request instanceof HttpServletRequest && isWebSocketHandshake((HttpServletRequest) request)) {
-            HttpServletRequest http = (HttpServletRequest) request;
-            if (declaredHandlers.refusal(http.getServletContext(), pathOf(http)).isPresent()) {
-                ((HttpServletResponse) response).sendError(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
-                return;
-            }
-            request = new Handshake(http);
+            request = new Handshake((HttpServletRequest) request);
         }
         chain.doFilter(request, response);
-    }
-
-    /** The path Tomcat's WebSocket filter maps to an endpoint. */
-    private static String pathOf(HttpServletRequest request) {
-        String pathInfo = request.getPathInfo();
-        return pathInfo == null ? request.getServletPath() : request.getServletPath() + pathInfo;
     }
 
     private static boolean isWebSocketHandshake(HttpServletRequest request) {

@@ -1,13 +1,16 @@
 package org.wsdetach.it;
 
+import jakarta.websocket.DeploymentException;
 import jakarta.websocket.server.ServerContainer;
+import jakarta.websocket.server.ServerEndpointConfig;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -15,9 +18,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * An endpoint whose {@code @DetachOnPeerClose} handler cannot be instantiated is refused once, when it is
- * deployed, with an error naming the class: the container does not start. An endpoint deployed after the start
- * is refused at each of its handshakes, with one log line; a handler whose constructor throws fails each
- * connection before its session opens.
+ * deployed, with an error naming the class: the container does not start, or, deployed after the start, its
+ * {@code addEndpoint} throws. A handler whose constructor throws fails each connection before its session opens.
  */
 public abstract class DeclaredHandlerConformance extends ConformanceBase {
 
@@ -25,11 +27,10 @@ public abstract class DeclaredHandlerConformance extends ConformanceBase {
     abstract void assertStartFails(Class<?> endpoint, String message) throws Exception;
 
     /**
-     * The adapter's log line for the handshakes of an endpoint deployed after the start, which it refuses with
-     * HTTP 500, {@code problem} being what is wrong with the endpoint; null if endpoints deployed after the
-     * start never reach the adapter (they are then not deployed at all).
+     * Whether the container deploys endpoints added after its start, so that the adapter must refuse a wrongly
+     * declared one then; if not, the container takes it and deploys nothing.
      */
-    abstract String lateDeploymentRefusal(String problem);
+    abstract boolean deploysEndpointsAddedAfterTheStart();
 
     /**
      * Whether the handler's constructor runs inside the container's upgrade, which answers its exception with
@@ -53,26 +54,57 @@ public abstract class DeclaredHandlerConformance extends ConformanceBase {
     }
 
     @Test
-    void anEndpointDeployedAfterTheStartIsRefusedAtEachHandshakeAndLoggedOnce() throws Exception {
+    void anAnnotatedEndpointDeployedAfterTheStartIsRefusedThen() throws Exception {
+        assertRefusedWhenDeployedAfterTheStart(
+                container -> container.addEndpoint(WronglyDeclared.NoConstructorEndpoint.class),
+                "/no-constructor", WronglyDeclared.NO_CONSTRUCTOR);
+    }
+
+    @Test
+    void anAnnotatedEndpointAtAPathTemplateDeployedAfterTheStartIsRefusedThen() throws Exception {
+        assertRefusedWhenDeployedAfterTheStart(
+                container -> container.addEndpoint(WronglyDeclared.NoConstructorTemplateEndpoint.class),
+                "/no-constructor/x", WronglyDeclared.noConstructor(WronglyDeclared.NoConstructorTemplateEndpoint.class));
+    }
+
+    @Test
+    void aProgrammaticEndpointDeployedAfterTheStartIsRefusedThen() throws Exception {
+        assertRefusedWhenDeployedAfterTheStart(container -> container.addEndpoint(ServerEndpointConfig.Builder
+                        .create(WronglyDeclared.AbstractHandlerEndpoint.class, "/abstract-handler").build()),
+                "/abstract-handler", WronglyDeclared.ABSTRACT);
+    }
+
+    /**
+     * Adds an endpoint from a session's {@code @OnOpen}, on the running container: {@code addEndpoint} throws a
+     * {@link DeploymentException} that says what is wrong (the adapter's, or the container's with the adapter's as
+     * a cause), nothing is deployed at {@code path}, and its handshakes log nothing.
+     */
+    private void assertRefusedWhenDeployedAfterTheStart(Deployment deployment, String path, String message)
+            throws Exception {
         CompletableFuture<Throwable> added = new CompletableFuture<>();
-        Probe.onOpen = s -> added.complete(catchThrowable(() ->
-                ((ServerContainer) s.getContainer()).addEndpoint(WronglyDeclared.NoConstructorEndpoint.class)));
+        Probe.onOpen = s -> added.complete(catchThrowable(() -> deployment.add((ServerContainer) s.getContainer())));
         try (SocketPeer peer = peer("/probe")) {
-            assertThat(added.get(10, TimeUnit.SECONDS)).as("the container takes it").isNull();
+            Throwable refusal = added.get(10, TimeUnit.SECONDS);
+            if (deploysEndpointsAddedAfterTheStart()) {
+                assertThat(refusal).isInstanceOf(DeploymentException.class);
+                assertThat(Stream.iterate(refusal, Objects::nonNull, Throwable::getCause))
+                        .anySatisfy(cause -> assertThat(cause).isInstanceOf(DeploymentException.class)
+                                .hasMessage(message));
+            } else {
+                assertThat(refusal).as("the container takes it").isNull();
+            }
         }
-        String refusal = lateDeploymentRefusal(WronglyDeclared.NO_CONSTRUCTOR);
         try (CapturedLog log = new CapturedLog()) {
             for (int handshake = 0; handshake < 2; handshake++) {
-                assertThatThrownBy(() -> peer("/no-constructor")).isInstanceOf(IOException.class)
-                        .hasMessageStartingWith(refusal == null ? "upgrade refused: HTTP/1.1 404"
-                                : "upgrade refused: HTTP/1.1 500");
+                assertThatThrownBy(() -> peer(path)).isInstanceOf(IOException.class)
+                        .hasMessageStartingWith("upgrade refused: HTTP/1.1 404");
             }
-            if (refusal == null) {
-                assertThat(log.mentioning(WronglyDeclared.NO_CONSTRUCTOR)).isEmpty();
-            } else {
-                assertThat(log.mentioning(WronglyDeclared.NO_CONSTRUCTOR)).singleElement().isEqualTo(List.of(refusal));
-            }
+            assertThat(log.mentioning(message)).isEmpty();
         }
+    }
+
+    private interface Deployment {
+        void add(ServerContainer container) throws DeploymentException;
     }
 
     @Test

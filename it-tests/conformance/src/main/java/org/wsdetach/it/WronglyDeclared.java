@@ -23,10 +23,7 @@ public final class WronglyDeclared {
     }
 
     /** The message an adapter refuses {@link NoConstructorEndpoint} with. */
-    static final String NO_CONSTRUCTOR = "@DetachOnPeerClose of endpoint " + NoConstructorEndpoint.class.getName()
-            + " names handler " + NeedsArgument.class.getName() + ", which has no public no-argument constructor:"
-            + " a declared handler must be a public, non-abstract, top-level or static nested class with a public"
-            + " no-argument constructor, of which one instance is made per session";
+    static final String NO_CONSTRUCTOR = noConstructor(NoConstructorEndpoint.class);
 
     /** The message an adapter refuses {@link AbstractHandlerEndpoint} with. */
     static final String ABSTRACT = "@DetachOnPeerClose of endpoint " + AbstractHandlerEndpoint.class.getName()
@@ -34,9 +31,27 @@ public final class WronglyDeclared {
             + " a declared handler must be a public, non-abstract, top-level or static nested class with a public"
             + " no-argument constructor, of which one instance is made per session";
 
+    /** The message an adapter refuses {@code endpoint}, which declares {@link NeedsArgument}, with. */
+    static String noConstructor(Class<?> endpoint) {
+        return "@DetachOnPeerClose of endpoint " + endpoint.getName() + " names handler " + NeedsArgument.class.getName()
+                + ", which has no public no-argument constructor: a declared handler must be a public, non-abstract,"
+                + " top-level or static nested class with a public no-argument constructor, of which one instance is"
+                + " made per session";
+    }
+
     @ServerEndpoint("/no-constructor")
     @DetachOnPeerClose(NeedsArgument.class)
     public static class NoConstructorEndpoint {
+        @OnMessage
+        public String echo(String text) {
+            return text;
+        }
+    }
+
+    /** At a path template, which containers map apart from exact paths. */
+    @ServerEndpoint("/no-constructor/{name}")
+    @DetachOnPeerClose(NeedsArgument.class)
+    public static class NoConstructorTemplateEndpoint {
         @OnMessage
         public String echo(String text) {
             return text;

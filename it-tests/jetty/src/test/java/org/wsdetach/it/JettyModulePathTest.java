@@ -13,8 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * wsdetach-spi, -core and -jetty as automatic modules, with Jetty (ee10, or ee11 in wsdetach-it-jetty-ee11), the
  * Jakarta APIs and SLF4J on the module path: a server-side detach works over {@code ws} with no {@code --add-opens};
  * over {@code wss} it needs the one the README's table names, and without it is refused before anything is sent; the
- * check of {@code @DetachOnPeerClose} at deployment needs the two more the table names, and without them is left to
- * the first handshake.
+ * check of {@code @DetachOnPeerClose} at deployment needs the three more the table names, and without them is left
+ * to the first handshake.
  */
 class JettyModulePathTest {
 
@@ -27,7 +27,9 @@ class JettyModulePathTest {
             "--add-opens", "org.eclipse.jetty.websocket.core.server/org.eclipse.jetty.websocket.core.server"
                     + "=org.wsdetach.jetty",
             "--add-opens", "org.eclipse.jetty." + JettyLayer.NAME + ".websocket.jakarta.server/org.eclipse.jetty."
-                    + JettyLayer.NAME + ".websocket.jakarta.server.internal=org.wsdetach.jetty");
+                    + JettyLayer.NAME + ".websocket.jakarta.server.internal=org.wsdetach.jetty",
+            "--add-opens", "org.eclipse.jetty.websocket.core.server/org.eclipse.jetty.websocket.core.server.internal"
+                    + "=org.wsdetach.jetty");
     private static final String MODULES = "modules org.wsdetach org.wsdetach.jetty org.eclipse.jetty.server";
     private static final String ECHOED = "echoed hello, then the end of the stream";
 
@@ -54,9 +56,15 @@ class JettyModulePathTest {
     }
 
     @Test
-    void withTheTwoDeploymentOpensAWronglyDeclaredHandlerFailsTheStart() throws Exception {
+    void withTheDeploymentOpensAWronglyDeclaredHandlerFailsTheStart() throws Exception {
         assertThat(jvm().run(JettyModulePathMain.class, DEPLOYMENT_CHECK_OPENS, "declared")).contains(MODULES,
                 "start failed: wsdetach-jetty cannot deploy web application '': " + WronglyDeclared.NO_CONSTRUCTOR);
+    }
+
+    @Test
+    void withTheDeploymentOpensAWronglyDeclaredHandlerDeployedLateIsRefusedThen() throws Exception {
+        assertThat(jvm().run(JettyModulePathMain.class, DEPLOYMENT_CHECK_OPENS, "late")).contains(MODULES,
+                "late deployment refused: ", WronglyDeclared.NO_CONSTRUCTOR + "]");
     }
 
     @Test

@@ -27,9 +27,9 @@ class TyrusDeclaredHandlerTest extends DeclaredHandlerConformance {
     }
 
     @Override
-    String lateDeploymentRefusal(String problem) {
+    boolean deploysEndpointsAddedAfterTheStart() {
         // Tyrus' embedded server deploys nothing once it has started.
-        return null;
+        return false;
     }
 
     @Override
