@@ -13,11 +13,10 @@ import java.lang.annotation.Target;
  *
  * <p>The handler class must be a public, non-abstract class, top-level or static nested, with a public
  * no-argument constructor; one instance is created per session, when the session opens. The providers check
- * this, and {@link #timeoutMillis()}, as early as their container lets them: when the endpoint is deployed, by
+ * this, and {@link #timeoutMillis()}, when the endpoint is deployed, at the container's start or later, by
  * refusing it with a {@link jakarta.websocket.DeploymentException} naming the endpoint class, the handler class
- * and what is wrong, which the container reports as it reports a bad endpoint; for an endpoint the container shows
- * them only at its first handshake, by refusing that handshake and every later one. (Where a container's
- * internals are not as its provider expects, the fault shows only when a session opens.) A constructor that
+ * and what is wrong, which the container reports as it reports a bad endpoint. (Where a container's internals are
+ * not as its provider expects, the fault shows at the endpoint's handshakes or when a session opens.) A constructor that
  * throws can only be found when a session opens: that session then does not open, and its connection is
  * closed. A registration made with {@link Detach#detachOnPeerClose} replaces the declared one for that session.
  */
