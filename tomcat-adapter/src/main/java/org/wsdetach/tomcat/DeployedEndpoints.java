@@ -115,18 +115,12 @@ final class DeployedEndpoints {
     }
 
     /**
-     * The templates of one segment count, to which Tomcat adds with {@code putIfAbsent} (and puts back the match a
-     * duplicate displaced with {@code put}); sorted as Tomcat's are, for its first-match search.
+     * The templates of one segment count, to which Tomcat adds with {@code putIfAbsent} (its {@code put} only puts
+     * back a match it took before); sorted as Tomcat's are, for its first-match search.
      */
     private static final class GuardedTemplates extends ConcurrentSkipListMap<String, Object> {
         GuardedTemplates(SortedMap<String, Object> deployed) {
             super(deployed);
-        }
-
-        @Override
-        public Object put(String path, Object match) {
-            admit(match);
-            return super.put(path, match);
         }
 
         @Override
