@@ -345,8 +345,9 @@ final class TlsDetachedConnection extends SelectableDetachedConnection {
                             // Only when the engine closed its output before the write got any byte in.
                             finishedFailure = writeConsumed == 0 ? new ClosedChannelException() : null;
                             clearWrite();
-                            // A write started from now on is its starter's (or the loop's) to serve.
-                            servable = servable == ANY_WRITE ? ANY_WRITE : NO_WRITE;
+                            // A write started from now on is its starter's to serve: its starter pumps
+                            // for it once this pump lets go, and this pump runs one handler only.
+                            servable = NO_WRITE;
                         } else if (step == OutStep.WRAP_WRITE) {
                             src = writeBuffer;
                         }

@@ -26,6 +26,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
@@ -73,6 +74,10 @@ class TlsDetachedConnectionTest {
     private static final String TLS13 = "TLSv1.3";
     private static final String TLS12 = "TLSv1.2";
     private static final AtomicInteger LOOP_NUMBER = new AtomicInteger();
+    /** A TCP buffer size each way, fixed, for tests that make the channel stall. */
+    private static final int SMALL_BUFFER = 64 << 10;
+    /** Filler bytes that go out ahead of a record, to make the channel stall on that record. */
+    private static final int PADDING = 1 << 20;
 
     @TempDir
     static Path keyDirectory;
@@ -448,6 +453,56 @@ class TlsDetachedConnectionTest {
         assertThat(peer.in().readNBytes(4)).isEqualTo(ascii("mine"));
     }
 
+    @Test
+    void aWriteStartedWhileTheLoopSendsTheEnginesRecordsAfterFinishingAnotherWriteLeavesBothCompleted()
+            throws Exception {
+        Peer peer = connectPeer(TLS13, SMALL_BUFFER);
+        SSLEngine real = serverEngine(TLS13);
+        SocketChannel channel = acceptWithSmallBuffers(peer, real);
+        AtomicBoolean wantsWrap = new AtomicBoolean();
+        CountDownLatch inEngineWrap = new CountDownLatch(1);
+        CountDownLatch engineWrapMayGoOn = new CountDownLatch(1);
+        // Once asked to, the engine wants to send a message of its own, and holds the wrap of it.
+        PaddedEngine engine = new PaddedEngine(real) {
+            @Override
+            public HandshakeStatus getHandshakeStatus() {
+                return wantsWrap.get() ? HandshakeStatus.NEED_WRAP : super.getHandshakeStatus();
+            }
+
+            @Override
+            public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
+                    throws SSLException {
+                if (Arrays.stream(srcs, offset, offset + length).noneMatch(ByteBuffer::hasRemaining)
+                        && wantsWrap.compareAndSet(true, false)) {
+                    inEngineWrap.countDown();
+                    awaitQuietly(engineWrapMayGoOn);
+                }
+                return super.wrap(srcs, offset, length, dst);
+            }
+        };
+        TlsDetachedConnection connection = wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        engine.pad(PADDING);
+        Future<Integer> first = connection.write(ByteBuffer.wrap(ascii("first")));
+        assertThat(first.isDone()).as("stalled").isFalse();
+        wantsWrap.set(true);
+        CompletableFuture<Drained> drained = background(peer::drain);
+        // The loop thread has written the first write's records, finished it, and wraps the engine's message.
+        assertThat(inEngineWrap.await(DetachedConnectionTesting.WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+        Recorder second = new Recorder();
+        Thread writer = new Thread(() -> connection.write(ByteBuffer.wrap(ascii("second")), null, second),
+                "tls-test-writer");
+        writer.start();
+        // The second write is pending once its starter waits for the output the loop thread holds.
+        assertThat(DetachedConnectionTesting.awaitState(writer, Thread.State.BLOCKED)).isEqualTo(Thread.State.BLOCKED);
+        engineWrapMayGoOn.countDown();
+
+        assertThat(await(first)).isEqualTo(5);
+        assertThat(await(second.result)).isEqualTo(6);
+        connection.shutdownOutput();
+        assertThat(await(drained)).isEqualTo(new Drained(PADDING + 11, true));
+    }
+
     // ---------------------------------------------------------------------------------------- back-pressure
 
     @Test
@@ -806,8 +861,16 @@ class TlsDetachedConnectionTest {
     // ---------------------------------------------------------------------------------------- helpers
 
     private Peer connectPeer(String protocol) throws IOException {
+        return connectPeer(protocol, 0);
+    }
+
+    /** A peer whose TCP receive buffer is {@code receiveBufferSize} bytes, fixed; the system's, growing, if 0. */
+    private Peer connectPeer(String protocol, int receiveBufferSize) throws IOException {
         TappedSocket tcp = new TappedSocket();
         resources.push(tcp);
+        if (receiveBufferSize > 0) {
+            tcp.setReceiveBufferSize(receiveBufferSize);
+        }
         tcp.connect(server.getLocalAddress(), SO_TIMEOUT_MILLIS);
         tcp.setSoTimeout(SO_TIMEOUT_MILLIS);
         SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(tcp, "localhost", tcp.getPort(), false);
@@ -835,6 +898,15 @@ class TlsDetachedConnectionTest {
         TestTls.handshake(channel, engine);
         await(peerHandshake);
         return channel;
+    }
+
+    /** Waits for {@code latch} within the wait, for an engine's method, which may throw no such exception. */
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(DetachedConnectionTesting.WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Reads once into a fresh buffer, for a thread that is not the test's. */
@@ -877,6 +949,72 @@ class TlsDetachedConnectionTest {
         @Override
         public Runnable getDelegatedTask() {
             return taskDue.get() && taskGiven.compareAndSet(false, true) ? tasksRun::incrementAndGet : null;
+        }
+    }
+
+    /**
+     * Accepts the peer's connection of {@link #connectPeer(String, int) fixed buffers} and handshakes with
+     * {@code engine}, then fixes this side's TCP send buffer to {@link #SMALL_BUFFER} too: while the peer does
+     * not read, the kernel then holds far less than {@link #PADDING} bytes in all.
+     */
+    private SocketChannel acceptWithSmallBuffers(Peer peer, SSLEngine engine) throws Exception {
+        SocketChannel channel = acceptHandshaken(peer, engine);
+        channel.setOption(StandardSocketOptions.SO_SNDBUF, SMALL_BUFFER);
+        channel.configureBlocking(false);
+        return channel;
+    }
+
+    /**
+     * Puts records of filler bytes, wrapped by the real engine when {@link #pad} is called, ahead of what its
+     * next wrap produces, in one result: more than the channel takes at once while the peer does not read, so
+     * that the connection stalls on that wrap's output, at a record boundary. The session's packet size grows
+     * by what waits, as the JDK engine's does for large records.
+     */
+    private static class PaddedEngine extends ForwardingSslEngine {
+        private final SSLSession session;
+        private volatile ByteBuffer padding = ByteBuffer.allocate(0);
+
+        PaddedEngine(SSLEngine engine) {
+            super(engine);
+            session = ForwardingSslEngine.withSizes(engine.getSession(),
+                    () -> engine.getSession().getApplicationBufferSize(),
+                    () -> engine.getSession().getPacketBufferSize() + padding.remaining());
+        }
+
+        /** Wraps {@code length} bytes of {@link DetachedConnectionTesting#pattern} now, for the next wrap. */
+        void pad(int length) throws SSLException {
+            ByteBuffer filler = ByteBuffer.allocate(length);
+            for (int i = 0; i < length; i++) {
+                filler.put(pattern(i));
+            }
+            filler.flip();
+            ByteBuffer records = ByteBuffer.allocate(2 * length);
+            while (filler.hasRemaining()) {
+                SSLEngineResult result = engine.wrap(filler, records);
+                assertThat(result.getStatus()).isEqualTo(Status.OK);
+            }
+            padding = records.flip();
+        }
+
+        @Override
+        public SSLSession getSession() {
+            return session;
+        }
+
+        @Override
+        public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst) throws SSLException {
+            ByteBuffer waiting = padding;
+            if (!waiting.hasRemaining()) {
+                return super.wrap(srcs, offset, length, dst);
+            }
+            if (dst.remaining() < waiting.remaining() + engine.getSession().getPacketBufferSize()) {
+                return new SSLEngineResult(Status.BUFFER_OVERFLOW, getHandshakeStatus(), 0, 0);
+            }
+            int padded = waiting.remaining();
+            dst.put(waiting);
+            SSLEngineResult result = super.wrap(srcs, offset, length, dst);
+            return new SSLEngineResult(result.getStatus(), result.getHandshakeStatus(), result.bytesConsumed(),
+                    padded + result.bytesProduced());
         }
     }
 
