@@ -30,6 +30,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.CompletionHandler;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.ReadPendingException;
 import java.nio.channels.SelectionKey;
@@ -366,6 +367,63 @@ class TlsDetachedConnectionTest {
     }
 
     @Test
+    void aWritePendingAtShutdownOutputCompletesOnlyOnceACloseNotifyThatWaitedForRoomAndTheTcpEndAreOut()
+            throws Exception {
+        Peer peer = connectPeer(TLS13, SMALL_BUFFER);
+        SSLEngine real = serverEngine(TLS13);
+        SocketChannel channel = acceptWithSmallBuffers(peer, real);
+        CountDownLatch wrapped = new CountDownLatch(1);
+        CountDownLatch wrapMayReturn = new CountDownLatch(1);
+        AtomicBoolean held = new AtomicBoolean();
+        // The write's one record is wrapped, and held there until the shutdown is requested and the close_notify
+        // to come is padded: the channel takes the write's record, then stalls on the close_notify.
+        PaddedEngine engine = new PaddedEngine(real) {
+            @Override
+            public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
+                    throws SSLException {
+                SSLEngineResult result = super.wrap(srcs, offset, length, dst);
+                if (held.compareAndSet(false, true)) {
+                    wrapped.countDown();
+                    awaitQuietly(wrapMayReturn);
+                }
+                return result;
+            }
+        };
+        TlsDetachedConnection connection = wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        CompletableFuture<Integer> written = new CompletableFuture<>();
+        AtomicBoolean outputShutAtCompletion = new AtomicBoolean();
+        CompletionHandler<Integer, Void> handler = new CompletionHandler<>() {
+            @Override
+            public void completed(Integer n, Void unused) {
+                outputShutAtCompletion.set(channel.socket().isOutputShutdown());
+                written.complete(n);
+            }
+
+            @Override
+            public void failed(Throwable failure, Void unused) {
+                written.completeExceptionally(failure);
+            }
+        };
+        Thread writer = new Thread(() -> connection.write(ByteBuffer.wrap(ascii("last")), null, handler),
+                "tls-test-writer");
+        writer.start();
+        assertThat(wrapped.await(DetachedConnectionTesting.WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+        connection.shutdownOutput();
+        engine.pad(PADDING);
+        wrapMayReturn.countDown();
+        writer.join(TimeUnit.SECONDS.toMillis(DetachedConnectionTesting.WAIT_SECONDS));
+
+        assertThat(writer.isAlive()).isFalse();
+        assertThat(written).as("completed while its close_notify waited for room").isNotDone();
+        CompletableFuture<Drained> drained = background(peer::drain);
+        assertThat(await(written)).isEqualTo(4);
+        assertThat(outputShutAtCompletion).as("TCP output shut down when the handler ran").isTrue();
+        assertThat(await(drained)).isEqualTo(new Drained(4 + PADDING, true));
+        assertThat(peer.tcp().getInputStream().read()).as("TCP end after close_notify").isEqualTo(-1);
+    }
+
+    @Test
     void writesTheChannelTakesAtOnceCompleteOnTheirStarterBeforeWriteReturns() throws Exception {
         Peer peer = connectPeer(TLS13);
         TlsDetachedConnection connection = accept(peer, TLS13);
@@ -398,6 +456,32 @@ class TlsDetachedConnectionTest {
         connection.shutdownOutput();
 
         assertThat(await(drained)).isEqualTo(new Drained(pending.sent(), true));
+    }
+
+    @Test
+    void aWriteStalledBehindTheEnginesOwnRecordsBeforeTakingAnyByteGoesOnWithItsBuffer() throws Exception {
+        Peer peer = connectPeer(TLS13, SMALL_BUFFER);
+        SSLEngine real = serverEngine(TLS13);
+        SocketChannel channel = acceptWithSmallBuffers(peer, real);
+        PaddedEngine engine = new PaddedEngine(real);
+        TlsDetachedConnection connection = wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        // Records of the engine's own go out first, before any byte of the write: the padding, then the
+        // KeyUpdate that a TLS 1.3 engine sends when asked to handshake again. The channel stalls in them.
+        engine.pad(PADDING);
+        real.beginHandshake();
+
+        Future<Integer> write = connection.write(ByteBuffer.wrap(ascii("mine")));
+
+        assertThat(write.isDone()).as("stalled").isFalse();
+        CompletableFuture<byte[]> received = background(() -> peer.in().readNBytes(PADDING + 4));
+        assertThat(await(write)).isEqualTo(4);
+        byte[] bytes = await(received);
+        for (int i = 0; i < PADDING; i++) {
+            if (bytes[i] != pattern(i)) {
+                throw new AssertionError("padding byte " + i + " out of order");
+            }
+        }
+        assertThat(Arrays.copyOfRange(bytes, PADDING, bytes.length)).isEqualTo(ascii("mine"));
     }
 
     @Test
@@ -820,6 +904,118 @@ class TlsDetachedConnectionTest {
     }
 
     @Test
+    void aWrapThatProducedARecordWithoutConsumingAndAsksForATaskSendsThatRecord() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        AtomicInteger tasksRun = new AtomicInteger();
+        SSLEngine real = serverEngine(TLS13);
+        SocketChannel channel = acceptHandshaken(peer, real);
+        channel.configureBlocking(false);
+        // The record is the KeyUpdate a TLS 1.3 engine sends when asked to handshake again: the data after it
+        // is under the new keys, so the peer reads it only if the KeyUpdate came first.
+        TlsDetachedConnection connection = wrap(channel, new TaskOnceEngine(real, tasksRun) {
+            @Override
+            public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
+                    throws SSLException {
+                if (taskPending()) {
+                    return taskResult();
+                }
+                SSLEngineResult result = super.wrap(srcs, offset, length, dst);
+                if (result.bytesConsumed() == 0 && result.bytesProduced() > 0 && taskFirst()) {
+                    return new SSLEngineResult(result.getStatus(), HandshakeStatus.NEED_TASK, 0,
+                            result.bytesProduced());
+                }
+                return result;
+            }
+        }, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        real.beginHandshake();
+
+        assertThat(await(connection.write(ByteBuffer.wrap(ascii("after update"))))).isEqualTo(12);
+
+        assertThat(peer.in().readNBytes(12)).isEqualTo(ascii("after update"));
+        assertThat(tasksRun).hasValue(1);
+    }
+
+    @Test
+    void aWrapThatConsumedBytesWithoutProducingAndAsksForATaskCountsThemInTheWrite() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        AtomicInteger tasksRun = new AtomicInteger();
+        // The engine takes in the first 3 bytes and wraps them only after the task, with the rest.
+        TlsDetachedConnection connection = acceptThrough(peer, TLS13, real -> new TaskOnceEngine(real, tasksRun) {
+            private final ByteBuffer taken = ByteBuffer.allocate(3);
+
+            @Override
+            public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
+                    throws SSLException {
+                if (taskPending()) {
+                    return taskResult();
+                }
+                if (taskFirst()) {
+                    ByteBuffer src = srcs[offset];
+                    ByteBuffer first = src.duplicate().limit(src.position() + taken.remaining());
+                    taken.put(first).flip();
+                    src.position(first.position());
+                    return new SSLEngineResult(Status.OK, HandshakeStatus.NEED_TASK, taken.remaining(), 0);
+                }
+                if (!taken.hasRemaining()) {
+                    return super.wrap(srcs, offset, length, dst);
+                }
+                ByteBuffer[] withTaken = new ByteBuffer[length + 1];
+                withTaken[0] = taken;
+                System.arraycopy(srcs, offset, withTaken, 1, length);
+                int before = taken.remaining();
+                SSLEngineResult result = super.wrap(withTaken, 0, withTaken.length, dst);
+                int consumed = result.bytesConsumed() - (before - taken.remaining());
+                return new SSLEngineResult(result.getStatus(), result.getHandshakeStatus(), consumed,
+                        result.bytesProduced());
+            }
+        });
+
+        assertThat(await(connection.write(ByteBuffer.wrap(ascii("abcdef"))))).isEqualTo(6);
+
+        assertThat(peer.in().readNBytes(6)).isEqualTo(ascii("abcdef"));
+        assertThat(tasksRun).hasValue(1);
+    }
+
+    @Test
+    void aWriteWhoseWrapFindsTheEngineClosedMeanwhileFailsWithClosedChannelExceptionAndLeavesTheConnectionOpen()
+            throws Exception {
+        Peer peer = connectPeer(TLS12);
+        SSLEngine real = serverEngine(TLS12);
+        SocketChannel channel = acceptHandshaken(peer, real);
+        channel.configureBlocking(false);
+        AtomicBoolean closedMeanwhile = new AtomicBoolean();
+        // Between the step that chose to wrap the write and the wrap, the engine's close_notify went out, as
+        // when a TLS 1.2 peer's close_notify is answered: the real engine then wraps nothing, CLOSED.
+        TlsDetachedConnection connection = wrap(channel, new ForwardingSslEngine(real) {
+            @Override
+            public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
+                    throws SSLException {
+                if (closedMeanwhile.compareAndSet(false, true)) {
+                    engine.closeOutbound();
+                    ByteBuffer closeNotify = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+                    assertThat(engine.wrap(ByteBuffer.allocate(0), closeNotify).getStatus()).isEqualTo(Status.CLOSED);
+                    closeNotify.flip();
+                    try {
+                        channel.write(closeNotify);
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                    assertThat(closeNotify.hasRemaining()).as("close_notify written").isFalse();
+                }
+                return super.wrap(srcs, offset, length, dst);
+            }
+        }, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        Recorder write = new Recorder();
+
+        connection.write(ByteBuffer.wrap(ascii("late")), null, write);
+
+        assertThat(await(write.failure)).isExactlyInstanceOf(ClosedChannelException.class);
+        assertThat(connection.isOpen()).isTrue();
+        assertThat(closeCallbacks).hasValue(0);
+        assertThat(peer.drain()).isEqualTo(new Drained(0, true));
+    }
+
+    @Test
     void anEngineThatProducesNoCloseNotifyFailsTheShutdownAndClosesTheConnection() throws Exception {
         Peer peer = connectPeer(TLS13);
         TlsDetachedConnection connection = acceptThrough(peer, TLS13, real -> new ForwardingSslEngine(real) {
@@ -940,6 +1136,11 @@ class TlsDetachedConnectionTest {
 
         boolean taskFirst() {
             return taskDue.compareAndSet(false, true);
+        }
+
+        /** Whether the task was said to be due and has not run yet. */
+        boolean taskPending() {
+            return taskDue.get() && tasksRun.get() == 0;
         }
 
         static SSLEngineResult taskResult() {
