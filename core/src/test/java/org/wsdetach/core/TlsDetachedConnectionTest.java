@@ -440,6 +440,31 @@ class TlsDetachedConnectionTest {
     }
 
     @Test
+    void aWriteOfManyRecordsThatTheChannelTakesWholeReportsItsWholeBuffer() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        // Records of at most 100 bytes: a write of 1000 bytes takes 10 of them, far less than the kernel holds.
+        TlsDetachedConnection connection = acceptThrough(peer, TLS13, real -> new ForwardingSslEngine(real) {
+            @Override
+            public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
+                    throws SSLException {
+                ByteBuffer src = srcs[offset];
+                ByteBuffer part = src.duplicate().limit(Math.min(src.limit(), src.position() + 100));
+                SSLEngineResult result = super.wrap(new ByteBuffer[] {part}, 0, 1, dst);
+                src.position(part.position());
+                return result;
+            }
+        });
+        byte[] message = new byte[1000];
+        for (int i = 0; i < message.length; i++) {
+            message[i] = pattern(i);
+        }
+
+        assertThat(await(connection.write(ByteBuffer.wrap(message)))).isEqualTo(message.length);
+
+        assertThat(peer.in().readNBytes(message.length)).isEqualTo(message);
+    }
+
+    @Test
     void aWriteTheChannelTakesOnlyInPartEndsWithTheRecordItStalledIn() throws Exception {
         Peer peer = connectPeer(TLS13);
         TlsDetachedConnection connection = accept(peer, TLS13);
