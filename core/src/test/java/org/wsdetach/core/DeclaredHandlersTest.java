@@ -24,6 +24,22 @@ class DeclaredHandlersTest {
     }
 
     @Test
+    void aTopLevelHandlerClassIsAccepted() throws Exception {
+        @DetachOnPeerClose(TopLevelHandler.class)
+        final class Endpoint {
+        }
+        assertThat(DeclaredHandlers.check(Endpoint.class).value()).isEqualTo(TopLevelHandler.class);
+    }
+
+    @Test
+    void aTimeoutOfOneMillisecondIsAccepted() throws Exception {
+        @DetachOnPeerClose(value = Good.class, timeoutMillis = 1)
+        final class Endpoint {
+        }
+        assertThat(DeclaredHandlers.check(Endpoint.class).timeoutMillis()).isEqualTo(1);
+    }
+
+    @Test
     void anEndpointThatDeclaresNothingIsLeftAlone() throws Exception {
         assertThat(DeclaredHandlers.check(Object.class)).isNull();
     }
