@@ -4,7 +4,6 @@ import jakarta.websocket.DeploymentException;
 import jakarta.websocket.OnMessage;
 import jakarta.websocket.server.ServerEndpoint;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.servlet.ServletContextInitializer;
@@ -37,7 +36,10 @@ class WronglyDeclaredEndpointTest {
                         + " class with a public no-argument constructor, of which one instance is made per session");
     }
 
-    @SpringBootConfiguration
+    /**
+     * Neither a {@code @SpringBootConfiguration} nor a {@code @Configuration}, so that the example's own tests
+     * neither find it nor scan it.
+     */
     @EnableAutoConfiguration
     static class WronglyDeclaredApplication {
         @Bean
