@@ -13,6 +13,7 @@ import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
 import java.io.IOException;
+import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -32,6 +34,8 @@ class DetachEventTest {
     private static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
     /** A client's close frame 1000, masked with the key 00000000. */
     private static final String CLOSE_1000 = "88820000000003e8";
+    /** A text frame "hi" without a mask, which a client must not send. */
+    private static final String UNMASKED_TEXT_HI = "81026869";
 
     @TempDir
     Path directory;
@@ -105,6 +109,55 @@ class DetachEventTest {
     }
 
     @Test
+    void aDetachShorterThanTheRecordingsThresholdIsNotRecordedWhetherItSucceedsOrFails() throws Exception {
+        List<RecordedEvent> events = recording(Duration.ofHours(1), () -> {
+            CompletableFuture<DetachedConnection> detached = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
+            connection.onInbound(bytes(CLOSE_1000));
+            container.completeStops();
+            detached.get(10, TimeUnit.SECONDS).close();
+
+            FakeServerSide other = new FakeServerSide("jfr-threshold");
+            try {
+                CompletableFuture<DetachedConnection> failed = other.connection.detach(BYE, Duration.ofMillis(1), c -> { });
+                assertThatThrownBy(() -> failed.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(TimeoutException.class);
+            } finally {
+                other.close();
+            }
+        });
+
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void aDetachLongerThanTheRecordingsThresholdIsRecordedWithItsWholeDuration() throws Exception {
+        Duration threshold = Duration.ofMillis(20);
+        List<RecordedEvent> events = recording(threshold, () -> {
+            long begun = System.nanoTime();
+            CompletableFuture<DetachedConnection> detached = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
+            // The peer's frames come late, so that each detach lasts past the threshold.
+            passes(threshold.multipliedBy(3), begun);
+            connection.onInbound(bytes(CLOSE_1000));
+            container.completeStops();
+            detached.get(10, TimeUnit.SECONDS).close();
+
+            FakeServerSide other = new FakeServerSide("jfr-threshold");
+            try {
+                begun = System.nanoTime();
+                CompletableFuture<DetachedConnection> failed = other.connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
+                passes(threshold.multipliedBy(3), begun);
+                other.connection.onInbound(bytes(UNMASKED_TEXT_HI));
+                assertThatThrownBy(() -> failed.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(ProtocolException.class);
+            } finally {
+                other.close();
+            }
+        });
+
+        assertThat(events).extracting(event -> event.getString("outcome"))
+                .containsExactlyInAnyOrder("detached", ProtocolException.class.getName());
+        assertThat(events).allSatisfy(event -> assertThat(event.getDuration()).isGreaterThanOrEqualTo(threshold.multipliedBy(3)));
+    }
+
+    @Test
     void withoutARecordingNoEventIsMade() {
         assertThat(DetachRecording.begin(true)).isNull();
     }
@@ -119,15 +172,33 @@ class DetachEventTest {
         }
     }
 
+    /** Returns once {@code duration} has passed since {@code begun} (a {@link System#nanoTime()}). */
+    private static void passes(Duration duration, long begun) {
+        while (System.nanoTime() - begun < duration.toNanos()) {
+            LockSupport.parkNanos(duration.toNanos());
+        }
+    }
+
     private interface Scenario {
         void run() throws Exception;
     }
 
     /** Runs {@code scenario} under a recording of the detach event alone, and returns the events it recorded. */
     private List<RecordedEvent> recording(Scenario scenario) throws Exception {
+        return recording(Duration.ZERO, scenario);
+    }
+
+    /**
+     * The same, with the event's threshold: a recording keeps only the events that lasted at least as long.
+     * Each test's events must differ in their strings of 16 characters or more (the outcome's class name, the
+     * failure's message) from those of the tests before it: JDK 17's flight recorder pools such strings by a
+     * one-bit chunk epoch, so a string written two chunk rotations (one earlier recording) ago is taken as
+     * written already, and reads back as null from this recording's file.
+     */
+    private List<RecordedEvent> recording(Duration threshold, Scenario scenario) throws Exception {
         Path file = directory.resolve("detach.jfr");
         try (Recording recording = new Recording()) {
-            recording.enable(DetachEvent.NAME).withThreshold(Duration.ZERO);
+            recording.enable(DetachEvent.NAME).withThreshold(threshold);
             recording.start();
             scenario.run();
             recording.stop();
