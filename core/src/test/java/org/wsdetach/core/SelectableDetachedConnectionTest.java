@@ -357,6 +357,34 @@ class SelectableDetachedConnectionTest {
     }
 
     @Test
+    void aReadReadinessFoundWithNoReadWaitingAfterTheChannelClosedBehindTheConnectionClosesIt() throws Exception {
+        Script script = new Script();
+        script.transfer = channel::read;
+        ScriptedConnection connection = connect(script);
+        // A read that waits registers the channel; the loop completes it once the byte arrives.
+        Future<Integer> read = connection.read(ByteBuffer.allocate(8));
+        peer.getOutputStream().write(1);
+        assertThat(await(read)).isEqualTo(1);
+        CompletableFuture<Void> dispatched = new CompletableFuture<>();
+
+        // The dispatcher's call for a key found valid, in a round in which the channel is closed (through
+        // unwrap, on another thread) right after that check: its interest can no longer be updated.
+        assertThat(loop.execute(() -> {
+            try {
+                connection.unwrap(SocketChannel.class).orElseThrow().close();
+                connection.onReady(SelectionKey.OP_READ);
+                dispatched.complete(null);
+            } catch (IOException | RuntimeException e) {
+                dispatched.completeExceptionally(e);
+            }
+        })).as("task taken").isTrue();
+
+        dispatched.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertThat(connection.isOpen()).isFalse();
+        assertThat(closeCallbacks).hasValue(1);
+    }
+
+    @Test
     void closeThrowsTheChannelsCloseFailureAfterRunningOnClose() throws IOException {
         // No real socket fails to close: a channel that does stands in for one.
         SocketChannel failing = new FailingToCloseChannel();
