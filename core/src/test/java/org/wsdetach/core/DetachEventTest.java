@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
@@ -102,9 +103,42 @@ class DetachEventTest {
         });
 
         assertThat(events).singleElement().satisfies(event -> {
+            assertThat(event.getString("scheme")).as("scheme of a container not secure").isEqualTo("ws");
             assertThat(event.getString("outcome")).isEqualTo(TimeoutException.class.getName());
             assertThat(event.getString("failure")).isEqualTo("no close frame from the peer within PT0.05S");
             assertThat(event.getLong("bytesHandedOver")).isZero();
+        });
+    }
+
+    @Test
+    void aDetachThatFailsAtTheHandOverIsRecordedWithTheHandOversFailure() throws Exception {
+        container.releaseFailure = new IllegalStateException("release refused by the test");
+        List<RecordedEvent> events = recording(() -> {
+            CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
+            connection.onInbound(bytes(CLOSE_1000));
+            container.completeStops();
+            assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).hasCause(container.releaseFailure);
+        });
+
+        assertThat(events).singleElement().satisfies(event -> {
+            assertThat(event.getString("outcome")).isEqualTo(IllegalStateException.class.getName());
+            assertThat(event.getString("failure")).isEqualTo("release refused by the test");
+        });
+    }
+
+    @Test
+    void aTlsHandOverIsRecordedAsWss() throws Exception {
+        container.tlsEngine = SSLContext.getDefault().createSSLEngine();
+        List<RecordedEvent> events = recording(() -> {
+            CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
+            connection.onInbound(bytes(CLOSE_1000));
+            container.completeStops();
+            future.get(10, TimeUnit.SECONDS).close();
+        });
+
+        assertThat(events).singleElement().satisfies(event -> {
+            assertThat(event.getString("scheme")).isEqualTo("wss");
+            assertThat(event.getString("outcome")).isEqualTo("detached");
         });
     }
 

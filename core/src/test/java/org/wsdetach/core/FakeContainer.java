@@ -2,6 +2,8 @@ package org.wsdetach.core;
 
 import jakarta.websocket.CloseReason;
 
+import javax.net.ssl.SSLEngine;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -38,6 +40,8 @@ final class FakeContainer implements ContainerConnection {
     Consumer<String> onDeliver = bytes -> { };
     /** What {@link #release()} fails with, or null. */
     RuntimeException releaseFailure;
+    /** If not null, {@link #release()} hands over a TLS transport with this engine. */
+    SSLEngine tlsEngine;
     DetachableConnection connection;
 
     private final ServerSocketChannel listener;
@@ -106,7 +110,8 @@ final class FakeContainer implements ContainerConnection {
             server.configureBlocking(false);
             channels.add(client);
             channels.add(server);
-            return Transport.plain(server, null, () -> { });
+            return tlsEngine == null ? Transport.plain(server, null, () -> { })
+                    : Transport.tls(server, tlsEngine, ByteBuffer.allocate(0), null, () -> { });
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
