@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -123,6 +124,22 @@ class DetachEventTest {
         assertThat(events).singleElement().satisfies(event -> {
             assertThat(event.getString("outcome")).isEqualTo(IllegalStateException.class.getName());
             assertThat(event.getString("failure")).isEqualTo("release refused by the test");
+        });
+    }
+
+    @Test
+    void aDetachCancelledWhileItsConnectionIsHandedOverIsRecordedAsCancelled() throws Exception {
+        List<RecordedEvent> events = recording(() -> {
+            CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
+            container.onRelease = () -> future.cancel(false);
+            connection.onInbound(bytes(CLOSE_1000));
+            container.completeStops();
+            assertThat(future).isCancelled();
+        });
+
+        assertThat(events).singleElement().satisfies(event -> {
+            assertThat(event.getString("outcome")).isEqualTo(CancellationException.class.getName());
+            assertThat(event.getString("failure")).isEqualTo("detach cancelled");
         });
     }
 

@@ -430,6 +430,19 @@ class DetachableConnectionTest {
     }
 
     @Test
+    void aDetachCancelledWhileItsConnectionIsHandedOverClosesThatConnectionInsteadOfHandingItOver() {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        container.onRelease = () -> assertThat(future.cancel(false)).as("cancelled").isTrue();
+        read(CLOSE_1000 + "6869");
+        container.completeStops();
+
+        assertThat(future).isCancelled();
+        assertThat(handed).isNotDone();
+        assertThat(container.channels).as("the loopback pair handed over").hasSize(2);
+        assertThat(container.channels.get(1).isOpen()).as("the server's end is open").isFalse();
+    }
+
+    @Test
     void completingTheFutureOtherwiseIsNoCancellation() {
         CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
         future.completeExceptionally(new IllegalStateException("not by the core"));

@@ -40,6 +40,8 @@ final class FakeContainer implements ContainerConnection {
     Consumer<String> onDeliver = bytes -> { };
     /** What {@link #release()} fails with, or null. */
     RuntimeException releaseFailure;
+    /** Run as {@link #release()} begins, on the thread that hands the connection over. */
+    Runnable onRelease = () -> { };
     /** If not null, {@link #release()} hands over a TLS transport with this engine. */
     SSLEngine tlsEngine;
     DetachableConnection connection;
@@ -101,6 +103,7 @@ final class FakeContainer implements ContainerConnection {
 
     @Override
     public Transport release() {
+        onRelease.run();
         if (releaseFailure != null) {
             throw releaseFailure;
         }
