@@ -443,6 +443,14 @@ class DetachableConnectionTest {
     }
 
     @Test
+    void theRefusalForASessionNoLongerOpenNamesTheSessionAndWhenToRegister() {
+        assertThat(DetachableConnection.sessionNotOpen("session-7")).hasMessage("session session-7 is not open: it "
+                + "has closed, or its close has begun; to detach when the peer closes, register Detach.detachOnPeerClose "
+                + "(or @DetachOnPeerClose) before the peer's close frame arrives: in @OnOpen, or before sending the "
+                + "message that makes the peer detach");
+    }
+
+    @Test
     void completingTheFutureOtherwiseIsNoCancellation() {
         CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
         future.completeExceptionally(new IllegalStateException("not by the core"));
