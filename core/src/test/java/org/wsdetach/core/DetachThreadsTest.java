@@ -47,11 +47,35 @@ class DetachThreadsTest {
     @Test
     void closingOnAnInterruptedThreadStillClosesAndKeepsTheInterrupt() throws Exception {
         DetachThreads threads = DetachThreads.open("threads-test-interrupted");
-        Thread.currentThread().interrupt();
-        threads.close();
-        assertThat(Thread.interrupted()).isTrue();
-        assertThat(threads.timer.isShutdown()).isTrue();
-        assertThat(threads.ioLoop.execute(() -> { })).isFalse();
+        // A deadline task that outlasts the interrupt, so that close's wait for the timer is what the interrupt cuts.
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        threads.timer.execute(() -> {
+            running.countDown();
+            boolean interrupted = false;
+            while (release.getCount() > 0) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+        try {
+            Thread.currentThread().interrupt();
+            threads.close();
+            assertThat(Thread.interrupted()).isTrue();
+            assertThat(threads.timer.isShutdown()).isTrue();
+            assertThat(threads.timer.isTerminated()).as("timer terminated while its task runs").isFalse();
+            assertThat(threads.ioLoop.execute(() -> { })).isFalse();
+        } finally {
+            release.countDown();
+        }
+        assertThat(threads.timer.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
     }
 
     @Test
