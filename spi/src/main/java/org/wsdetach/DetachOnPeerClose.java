@@ -12,7 +12,8 @@ import java.lang.annotation.Target;
  * been called in {@code @OnOpen} with {@link #timeoutMillis()} and a new instance of {@link #value()}.
  *
  * <p>The handler class must be a public, non-abstract class, top-level or static nested, with a public
- * no-argument constructor; one instance is created per session, when the session opens. The providers check
+ * no-argument constructor, in a package that its module exports (on the module path: to
+ * {@code org.wsdetach.core} at least); one instance is created per session, when the session opens. The providers check
  * this, and {@link #timeoutMillis()}, when the endpoint is deployed, at the container's start or later, by
  * refusing it with a {@link jakarta.websocket.DeploymentException} naming the endpoint class, the handler class
  * and what is wrong, which the container reports as it reports a bad endpoint. (Where a container's internals are

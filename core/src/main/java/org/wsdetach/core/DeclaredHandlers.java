@@ -5,11 +5,12 @@ import org.wsdetach.DetachHandler;
 import org.wsdetach.DetachOnPeerClose;
 
 import java.lang.reflect.Modifier;
+import java.util.Objects;
 
 /**
  * The rule for the handler class an endpoint declares with {@link DetachOnPeerClose}, in one place: it must be a
  * class the provider can make an instance of for each session, that is, a public, non-abstract class, not an
- * inner class, with a public no-argument constructor. Adapters check it when they deploy an endpoint, so that
+ * inner class, with a public no-argument constructor, in a package its module exports to wsdetach-core. Adapters check it when they deploy an endpoint, so that
  * a wrong declaration fails the deployment, naming both classes, instead of every session that opens.
  */
 public final class DeclaredHandlers {
@@ -35,7 +36,7 @@ public final class DeclaredHandlers {
             throw new DeploymentException("@DetachOnPeerClose of endpoint " + endpointClass.getName()
                     + " names handler " + declared.value().getName() + ", which " + problem + ": a declared handler"
                     + " must be a public, non-abstract, top-level or static nested class with a public no-argument"
-                    + " constructor, of which one instance is made per session");
+                    + " constructor in an exported package, of which one instance is made per session");
         }
         if (declared.timeoutMillis() < 1) {
             throw new DeploymentException("@DetachOnPeerClose of endpoint " + endpointClass.getName()
@@ -65,6 +66,12 @@ public final class DeclaredHandlers {
         } catch (NoSuchMethodException e) {
             return "has no public no-argument constructor";
         }
+        Module core = DeclaredHandlers.class.getModule();
+        if (!type.getModule().isExported(type.getPackageName(), core)) {
+            return "is in package " + type.getPackageName() + ", which its module " + type.getModule().getName()
+                    + " does not export to " + (core.isNamed() ? "module " + core.getName() : "the class path")
+                    + ", where wsdetach-core makes the handlers";
+        }
         return null;
     }
 
@@ -82,9 +89,9 @@ public final class DeclaredHandlers {
             throw new IllegalStateException("the constructor of @DetachOnPeerClose handler " + type.getName()
                     + " threw " + e.getCause(), e.getCause());
         } catch (ReflectiveOperationException e) {
-            String problem = problem(type);
-            throw new IllegalStateException("cannot make @DetachOnPeerClose handler " + type.getName() + ": "
-                    + (problem == null ? e.toString() : "it " + problem), e);
+            // The rule names every reason why the constructor cannot be called; what the JDK says is the fallback.
+            throw new IllegalStateException("cannot make @DetachOnPeerClose handler " + type.getName() + ": it "
+                    + Objects.requireNonNullElse(problem(type), "cannot be made: " + e), e);
         }
     }
 }

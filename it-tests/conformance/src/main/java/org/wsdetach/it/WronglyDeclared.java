@@ -29,7 +29,7 @@ public final class WronglyDeclared {
     static final String ABSTRACT = "@DetachOnPeerClose of endpoint " + AbstractHandlerEndpoint.class.getName()
             + " names handler " + AbstractHandler.class.getName() + ", which is abstract:"
             + " a declared handler must be a public, non-abstract, top-level or static nested class with a public"
-            + " no-argument constructor, of which one instance is made per session";
+            + " no-argument constructor in an exported package, of which one instance is made per session";
 
     /** The message an adapter refuses {@code endpoint}, which declares {@link NeedsArgument}, with. */
     static String noConstructor(Class<?> endpoint) {

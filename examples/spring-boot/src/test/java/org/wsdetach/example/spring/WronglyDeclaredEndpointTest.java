@@ -33,7 +33,8 @@ class WronglyDeclaredEndpointTest {
                 .hasRootCauseMessage("@DetachOnPeerClose of endpoint " + WronglyDeclaredEndpoint.class.getName()
                         + " names handler " + NeedsArgument.class.getName() + ", which has no public no-argument"
                         + " constructor: a declared handler must be a public, non-abstract, top-level or static nested"
-                        + " class with a public no-argument constructor, of which one instance is made per session");
+                        + " class with a public no-argument constructor in an exported package, of which one instance"
+                        + " is made per session");
     }
 
     /**

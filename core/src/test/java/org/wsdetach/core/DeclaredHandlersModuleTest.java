@@ -1,0 +1,131 @@
+package org.wsdetach.core;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.DeploymentException;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.wsdetach.DetachHandler;
+import org.wsdetach.DetachOnPeerClose;
+
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.module.Configuration;
+import java.lang.module.ModuleFinder;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The rule for a {@link DetachOnPeerClose} handler class in a named module: its package must be exported to the
+ * core, which makes the handlers by reflection. The module, {@code handlers}, is compiled for the test and
+ * defined in a layer of its own; it exports {@code handlers.endpoints} (two endpoints and a handler) and keeps
+ * {@code handlers.internal} (a handler) to itself.
+ */
+class DeclaredHandlersModuleTest {
+
+    private static final String MODULE = "handlers";
+
+    @TempDir
+    static Path directory;
+
+    private static ClassLoader loader;
+
+    @BeforeAll
+    static void compileAndDefineTheModule() throws IOException, URISyntaxException {
+        Path sources = directory.resolve("src");
+        source(sources, "module-info.java", "module handlers { exports handlers.endpoints; }");
+        source(sources, "handlers/endpoints/ExportedHandler.java", """
+                package handlers.endpoints;
+                public class ExportedHandler implements org.wsdetach.DetachHandler {
+                    @Override public void onDetached(org.wsdetach.DetachedConnection connection) { }
+                }""");
+        source(sources, "handlers/internal/InternalHandler.java", """
+                package handlers.internal;
+                public class InternalHandler implements org.wsdetach.DetachHandler {
+                    @Override public void onDetached(org.wsdetach.DetachedConnection connection) { }
+                }""");
+        source(sources, "handlers/endpoints/ExportedHandlerEndpoint.java", """
+                package handlers.endpoints;
+                @org.wsdetach.DetachOnPeerClose(ExportedHandler.class)
+                public class ExportedHandlerEndpoint { }""");
+        source(sources, "handlers/endpoints/InternalHandlerEndpoint.java", """
+                package handlers.endpoints;
+                @org.wsdetach.DetachOnPeerClose(handlers.internal.InternalHandler.class)
+                public class InternalHandlerEndpoint { }""");
+        Path classes = directory.resolve("classes");
+        // The module reads the spi, on the test's class path, as the unnamed module.
+        String classPath = location(DetachHandler.class) + java.io.File.pathSeparator + location(CloseReason.class);
+        List<String> arguments = new ArrayList<>(List.of("-d", classes.toString(), "--add-reads",
+                MODULE + "=ALL-UNNAMED", "--class-path", classPath));
+        try (var files = Files.walk(sources)) {
+            files.filter(file -> file.toString().endsWith(".java")).forEach(file -> arguments.add(file.toString()));
+        }
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        assertThat(javac.run(null, null, errors, arguments.toArray(String[]::new)))
+                .as("javac: %s", errors.toString(StandardCharsets.UTF_8)).isZero();
+
+        ClassLoader testLoader = DeclaredHandlersModuleTest.class.getClassLoader();
+        Configuration configuration = ModuleLayer.boot().configuration()
+                .resolve(ModuleFinder.of(classes), ModuleFinder.of(), Set.of(MODULE));
+        ModuleLayer.Controller controller = ModuleLayer.defineModulesWithOneLoader(configuration,
+                List.of(ModuleLayer.boot()), testLoader);
+        controller.addReads(controller.layer().findModule(MODULE).orElseThrow(), testLoader.getUnnamedModule());
+        loader = controller.layer().findLoader(MODULE);
+    }
+
+    @Test
+    void aHandlerInAPackageTheModuleExportsIsAcceptedAndMade() throws Exception {
+        DetachOnPeerClose declared = DeclaredHandlers.check(endpoint("ExportedHandlerEndpoint"));
+
+        assertThat(DeclaredHandlers.newHandler(declared).getClass().getModule().getName()).isEqualTo(MODULE);
+    }
+
+    @Test
+    void aHandlerInAPackageTheModuleDoesNotExportIsRejected() throws Exception {
+        Class<?> endpoint = endpoint("InternalHandlerEndpoint");
+
+        assertThatThrownBy(() -> DeclaredHandlers.check(endpoint)).isInstanceOf(DeploymentException.class)
+                .hasMessage("@DetachOnPeerClose of endpoint handlers.endpoints.InternalHandlerEndpoint names handler"
+                        + " handlers.internal.InternalHandler, which is in package handlers.internal, which its module"
+                        + " handlers does not export to the class path, where wsdetach-core makes the handlers: a"
+                        + " declared handler must be a public, non-abstract, top-level or static nested class with a"
+                        + " public no-argument constructor in an exported package, of which one instance is made per"
+                        + " session");
+    }
+
+    @Test
+    void aSessionOfAnUncheckedEndpointWhoseHandlerIsNotExportedFailsWithTheSameFault() throws Exception {
+        DetachOnPeerClose declared = endpoint("InternalHandlerEndpoint").getAnnotation(DetachOnPeerClose.class);
+
+        assertThatThrownBy(() -> DeclaredHandlers.newHandler(declared)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot make @DetachOnPeerClose handler handlers.internal.InternalHandler: it is in package"
+                        + " handlers.internal, which its module handlers does not export to the class path, where"
+                        + " wsdetach-core makes the handlers")
+                .hasCauseInstanceOf(IllegalAccessException.class);
+    }
+
+    private static Class<?> endpoint(String simpleName) throws ClassNotFoundException {
+        return loader.loadClass("handlers.endpoints." + simpleName);
+    }
+
+    private static void source(Path sources, String file, String text) throws IOException {
+        Path path = sources.resolve(file);
+        Files.createDirectories(path.getParent());
+        Files.writeString(path, text);
+    }
+
+    private static String location(Class<?> type) throws URISyntaxException {
+        return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+}
