@@ -66,7 +66,11 @@ public final class DetachableConnection {
     /** Used by the reading thread only. */
     private final FrameScanner scanner;
 
-    private final Object lock = new Object();
+    /**
+     * Package-private for the tests alone: one that holds it can make a failure land between the reading
+     * thread's look at the state and that thread's next transition, which otherwise only timing decides.
+     */
+    final Object lock = new Object();
     // Guarded by lock, except for state.state(): see step().
     private final DetachState state = new DetachState();
     private DetachHandler handler;

@@ -9,6 +9,8 @@ import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -416,6 +418,32 @@ class DetachableConnectionTest {
         assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(java.net.SocketException.class)
                 .hasMessage("could not send the close frame").cause().isSameAs(broken);
         assertThat(container.transportClosed).isTrue();
+        assertThat(threads.timer.getQueue()).as("deadlines left scheduled").isEmpty();
+    }
+
+    @Test
+    void aFailureBetweenTheReadersLookAtTheStateAndThePeersCloseFrameLeavesThatFrameUnanswered() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        CompletableFuture<Void> reading = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                read(CLOSE_1000 + "6869");
+                reading.complete(null);
+            } catch (RuntimeException | Error e) {
+                reading.completeExceptionally(e);
+            }
+        }, "reader");
+        synchronized (connection.lock) {
+            reader.start();
+            // Blocked there, the reader has seen a detach awaiting the peer's close frame, and has read that frame.
+            awaitBlockedOn(connection.lock, reader);
+            assertThat(future.cancel(false)).isTrue();
+        }
+        reading.get(10, TimeUnit.SECONDS);
+
+        assertThat(container.stopAsked).as("asked to stop reading").isFalse();
+        assertThat(container.written).as("frames written").hasSize(1);
+        assertThat(handed).isNotDone();
     }
 
     @Test
@@ -833,6 +861,21 @@ class DetachableConnectionTest {
 
         @Override
         public void onDetached(DetachedConnection detached) {
+        }
+    }
+
+    /** Waits up to 10 seconds for {@code thread} to block on entering {@code monitor}, which the caller holds. */
+    private static void awaitBlockedOn(Object monitor, Thread thread) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (;;) {
+            ThreadInfo info = ManagementFactory.getThreadMXBean().getThreadInfo(thread.getId());
+            if (info != null && info.getThreadState() == Thread.State.BLOCKED && info.getLockInfo() != null
+                    && info.getLockInfo().getIdentityHashCode() == System.identityHashCode(monitor)) {
+                return;
+            }
+            assertThat(thread.isAlive()).as("thread alive").isTrue();
+            assertThat(System.nanoTime() - deadline).as("blocked within 10 s").isNegative();
+            Thread.yield();
         }
     }
 
