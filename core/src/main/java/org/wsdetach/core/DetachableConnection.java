@@ -77,7 +77,7 @@ public final class DetachableConnection {
     private Duration peerCloseTimeout;
     private CompletableFuture<DetachedConnection> result;
     private CloseReason peerReason;
-    /** What followed the peer's close frame, in write mode; null while nothing has. */
+    /** What followed the peer's close frame, in write mode; null until that frame has been read. */
     private ByteBuffer leftover;
     private ScheduledFuture<?> deadline;
     /** A zero-timeout detach asked for while reading: the rest of the bytes at hand may hold the close. */
@@ -567,7 +567,8 @@ public final class DetachableConnection {
             cancelDeadlineLocked();
             owner = handler;
             future = result;
-            initialBytes = leftover == null ? ByteBuffer.allocate(0) : leftover.flip();
+            // Not null: the peer's close frame, which every hand-over follows, kept what came after it.
+            initialBytes = leftover.flip();
             leftover = null;
             reason = peerReason;
             recorded = event;
