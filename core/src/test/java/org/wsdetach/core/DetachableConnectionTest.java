@@ -645,6 +645,18 @@ class DetachableConnectionTest {
     }
 
     @Test
+    void aDetachWithATimeoutAskedWhileTheContainerHandlesAFrameWaitsPastTheReadForTheCloseFrame() throws Exception {
+        List<CompletableFuture<DetachedConnection>> asked = new ArrayList<>();
+        container.onDeliver = bytes -> asked.add(connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete));
+        read(TEXT_HI);
+        assertThat(asked).singleElement().satisfies(future -> assertThat(future).isNotDone());
+
+        read(CLOSE_1000);
+        container.completeStops();
+        assertThat(asked.get(0).get(10, TimeUnit.SECONDS)).isSameAs(handed.get());
+    }
+
+    @Test
     void aNestedReadEventLeavesTheZeroTimeoutToTheOuterOne() throws Exception {
         CompletableFuture<DetachedConnection> future = connection.reading(() -> {
             CompletableFuture<DetachedConnection> inner = connection.reading(
