@@ -13,7 +13,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class DeclaredHandlersTest {
 
     private static final String RULE = ": a declared handler must be a public, non-abstract, top-level or static"
-            + " nested class with a public no-argument constructor in an exported package, of which one instance is made per session";
+            + " nested class with a public no-argument constructor in an exported package, of which one instance is"
+            + " made per session";
 
     @Test
     void aPublicClassWithAPublicNoArgumentConstructorIsAccepted() throws Exception {

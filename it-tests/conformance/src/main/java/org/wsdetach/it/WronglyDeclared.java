@@ -22,21 +22,22 @@ public final class WronglyDeclared {
     private WronglyDeclared() {
     }
 
+    /** What every refusal's message ends with: the rule a declared handler class breaks. */
+    private static final String RULE = ": a declared handler must be a public, non-abstract, top-level or static"
+            + " nested class with a public no-argument constructor in an exported package, of which one instance is"
+            + " made per session";
+
     /** The message an adapter refuses {@link NoConstructorEndpoint} with. */
     static final String NO_CONSTRUCTOR = noConstructor(NoConstructorEndpoint.class);
 
     /** The message an adapter refuses {@link AbstractHandlerEndpoint} with. */
     static final String ABSTRACT = "@DetachOnPeerClose of endpoint " + AbstractHandlerEndpoint.class.getName()
-            + " names handler " + AbstractHandler.class.getName() + ", which is abstract:"
-            + " a declared handler must be a public, non-abstract, top-level or static nested class with a public"
-            + " no-argument constructor in an exported package, of which one instance is made per session";
+            + " names handler " + AbstractHandler.class.getName() + ", which is abstract" + RULE;
 
     /** The message an adapter refuses {@code endpoint}, which declares {@link NeedsArgument}, with. */
     static String noConstructor(Class<?> endpoint) {
         return "@DetachOnPeerClose of endpoint " + endpoint.getName() + " names handler " + NeedsArgument.class.getName()
-                + ", which has no public no-argument constructor: a declared handler must be a public, non-abstract,"
-                + " top-level or static nested class with a public no-argument constructor, of which one instance is"
-                + " made per session";
+                + ", which has no public no-argument constructor" + RULE;
     }
 
     @ServerEndpoint("/no-constructor")
