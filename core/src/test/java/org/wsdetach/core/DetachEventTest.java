@@ -61,10 +61,7 @@ class DetachEventTest {
     @Test
     void aLocalDetachIsRecordedWithItsContainerDirectionSchemeAndTheBytesHandedOver() throws Exception {
         List<RecordedEvent> events = recording(() -> {
-            CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
-            connection.onInbound(bytes(CLOSE_1000 + "68656c6c6f"));
-            container.completeStops();
-            future.get(10, TimeUnit.SECONDS).close();
+            detachAndHandOver("68656c6c6f");
         });
 
         assertThat(events).singleElement().satisfies(event -> {
@@ -147,10 +144,7 @@ class DetachEventTest {
     void aTlsHandOverIsRecordedAsWss() throws Exception {
         container.tlsEngine = SSLContext.getDefault().createSSLEngine();
         List<RecordedEvent> events = recording(() -> {
-            CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
-            connection.onInbound(bytes(CLOSE_1000));
-            container.completeStops();
-            future.get(10, TimeUnit.SECONDS).close();
+            detachAndHandOver("");
         });
 
         assertThat(events).singleElement().satisfies(event -> {
@@ -162,10 +156,7 @@ class DetachEventTest {
     @Test
     void aDetachShorterThanTheRecordingsThresholdIsNotRecordedWhetherItSucceedsOrFails() throws Exception {
         List<RecordedEvent> events = recording(Duration.ofHours(1), () -> {
-            CompletableFuture<DetachedConnection> detached = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
-            connection.onInbound(bytes(CLOSE_1000));
-            container.completeStops();
-            detached.get(10, TimeUnit.SECONDS).close();
+            detachAndHandOver("");
 
             FakeServerSide other = new FakeServerSide("jfr-threshold");
             try {
@@ -221,6 +212,14 @@ class DetachEventTest {
             recording.start();
             assertThat(DetachRecording.begin(true)).isNull();
         }
+    }
+
+    /** Detaches {@link #connection} and hands it over, with {@code tail} (hex) behind the peer's close frame. */
+    private void detachAndHandOver(String tail) throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
+        connection.onInbound(bytes(CLOSE_1000 + tail));
+        container.completeStops();
+        future.get(10, TimeUnit.SECONDS).close();
     }
 
     /** Returns once {@code duration} has passed since {@code begun} (a {@link System#nanoTime()}). */
