@@ -424,6 +424,24 @@ class TlsDetachedConnectionTest {
     }
 
     @Test
+    void aWriteStartedWhileTheCloseNotifyOfAShutdownWaitsForRoomFailsAtOnce() throws Exception {
+        Peer peer = connectPeer(TLS13, SMALL_BUFFER);
+        SSLEngine real = serverEngine(TLS13);
+        SocketChannel channel = acceptWithSmallBuffers(peer, real);
+        PaddedEngine engine = new PaddedEngine(real);
+        TlsDetachedConnection connection = wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        engine.pad(PADDING);
+
+        connection.shutdownOutput();
+        Recorder late = new Recorder();
+        connection.write(ByteBuffer.wrap(ascii("late")), null, late);
+
+        // Not once the close_notify is out: the peer reads nothing before the write has failed.
+        assertThat(await(late.failure)).isExactlyInstanceOf(ClosedChannelException.class);
+        assertThat(await(background(peer::drain))).isEqualTo(new Drained(PADDING, true));
+    }
+
+    @Test
     void writesTheChannelTakesAtOnceCompleteOnTheirStarterBeforeWriteReturns() throws Exception {
         Peer peer = connectPeer(TLS13);
         TlsDetachedConnection connection = accept(peer, TLS13);
