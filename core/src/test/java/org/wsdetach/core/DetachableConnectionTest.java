@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.wsdetach.Detach;
 import org.wsdetach.DetachedConnection;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
@@ -173,6 +175,30 @@ class DetachableConnectionTest {
         assertThat(container.written).containsExactly("8802 03e8");
         assertThat(container.closedSessions).singleElement().extracting(CloseReason::getCloseCode)
                 .isEqualTo(CloseCodes.NORMAL_CLOSURE);
+        detached.close();
+    }
+
+    @Test
+    void aPlainTransportIsHandedOverWithoutTlsSession() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        DetachedConnection detached = future.get(10, TimeUnit.SECONDS);
+        assertThat(detached.sslSession()).isEmpty();
+        assertThat(detached.unwrap(SSLEngine.class)).isEmpty();
+        detached.close();
+    }
+
+    @Test
+    void aTlsTransportIsHandedOverAsATlsConnectionOverItsEngine() throws Exception {
+        SSLEngine engine = SSLContext.getDefault().createSSLEngine();
+        container.tlsEngine = engine;
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        DetachedConnection detached = future.get(10, TimeUnit.SECONDS);
+        assertThat(detached.sslSession()).isPresent();
+        assertThat(detached.unwrap(SSLEngine.class)).containsSame(engine);
         detached.close();
     }
 
