@@ -16,6 +16,7 @@ import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -36,6 +37,8 @@ class DetachEventTest {
     private static final CloseReason BYE = new CloseReason(CloseCodes.NORMAL_CLOSURE, "bye");
     /** A client's close frame 1000, masked with the key 00000000. */
     private static final String CLOSE_1000 = "88820000000003e8";
+    /** A server's close frame 1000, unmasked. */
+    private static final String SERVER_CLOSE_1000 = "880203e8";
     /** A text frame "hi" without a mask, which a client must not send. */
     private static final String UNMASKED_TEXT_HI = "81026869";
 
@@ -90,6 +93,23 @@ class DetachEventTest {
             assertThat(event.getString("direction")).isEqualTo("peer");
             assertThat(event.getString("outcome")).isEqualTo("detached");
             assertThat(event.getLong("bytesHandedOver")).isZero();
+        });
+    }
+
+    @Test
+    void aClientsDetachIsRecordedAsTheClients() throws Exception {
+        DetachableConnection client = DetachableConnection.forClient(container, side.threads);
+        container.connection = client;
+        List<RecordedEvent> events = recording(() -> {
+            CompletableFuture<DetachedConnection> future = client.detach(BYE, Detach.DEFAULT_TIMEOUT, c -> { });
+            client.onInbound(bytes(SERVER_CLOSE_1000));
+            container.completeStops();
+            future.get(10, TimeUnit.SECONDS).close();
+        });
+
+        assertThat(events).singleElement().satisfies(event -> {
+            assertThat(event.getString("side")).isEqualTo("client");
+            assertThat(event.getString("outcome")).isEqualTo("detached");
         });
     }
 
@@ -212,6 +232,23 @@ class DetachEventTest {
             recording.start();
             assertThat(DetachRecording.begin(true)).isNull();
         }
+    }
+
+    @Test
+    void aRuntimeWithoutTheFlightRecordersModuleDetachesAndRecordsNothing() throws Exception {
+        Path output = directory.resolve("no-jfr.txt");
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--limit-modules", "java.base", "-cp", System.getProperty("java.class.path"),
+                DetachWithoutFlightRecorder.class.getName())
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        try {
+            assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the child JVM ended").isTrue();
+        } finally {
+            child.destroyForcibly();
+        }
+
+        assertThat(Files.readString(output)).isEqualTo("handed over hi" + System.lineSeparator());
+        assertThat(child.exitValue()).isZero();
     }
 
     /** Detaches {@link #connection} and hands it over, with {@code tail} (hex) behind the peer's close frame. */
