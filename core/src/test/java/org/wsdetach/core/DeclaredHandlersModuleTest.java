@@ -12,6 +12,8 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.module.Configuration;
 import java.lang.module.ModuleFinder;
 import java.net.URISyntaxException;
@@ -21,6 +23,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -29,15 +33,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The rule for a {@link DetachOnPeerClose} handler class in a named module: its package must be exported to the
  * core, which makes the handlers by reflection. The module, {@code handlers}, is compiled for the test and
  * defined in a layer of its own; it exports {@code handlers.endpoints} (two endpoints and a handler) and keeps
- * {@code handlers.internal} (a handler) to itself.
+ * {@code handlers.internal} (a handler) to itself. The core is on the test's class path, except in one case, which
+ * jars it and defines it in a layer beside {@code handlers}, as the automatic module it is on a module path.
  */
 class DeclaredHandlersModuleTest {
 
     private static final String MODULE = "handlers";
+    private static final String CORE_MODULE = "org.wsdetach.core";
 
     @TempDir
     static Path directory;
 
+    private static Path classes;
     private static ClassLoader loader;
 
     @BeforeAll
@@ -62,7 +69,7 @@ class DeclaredHandlersModuleTest {
                 package handlers.endpoints;
                 @org.wsdetach.DetachOnPeerClose(handlers.internal.InternalHandler.class)
                 public class InternalHandlerEndpoint { }""");
-        Path classes = directory.resolve("classes");
+        classes = directory.resolve("classes");
         // The module reads the spi, on the test's class path, as the unnamed module.
         String classPath = location(DetachHandler.class) + java.io.File.pathSeparator + location(CloseReason.class);
         List<String> arguments = new ArrayList<>(List.of("-d", classes.toString(), "--add-reads",
@@ -113,6 +120,41 @@ class DeclaredHandlersModuleTest {
                         + " handlers.internal, which its module handlers does not export to the class path, where"
                         + " wsdetach-core makes the handlers")
                 .hasCauseInstanceOf(IllegalAccessException.class);
+    }
+
+    @Test
+    void withTheCoreOnTheModulePathTheRefusalNamesTheCoresModule() throws Exception {
+        // The core, jarred as the automatic module it is on a module path, in a layer with the handlers' module.
+        Path coreJar = directory.resolve(CORE_MODULE + ".jar");
+        jar(Path.of(location(DeclaredHandlers.class)), coreJar);
+        ClassLoader testLoader = DeclaredHandlersModuleTest.class.getClassLoader();
+        Configuration configuration = ModuleLayer.boot().configuration()
+                .resolve(ModuleFinder.of(classes, coreJar), ModuleFinder.of(), Set.of(MODULE, CORE_MODULE));
+        ModuleLayer.Controller controller = ModuleLayer.defineModulesWithOneLoader(configuration,
+                List.of(ModuleLayer.boot()), testLoader);
+        ModuleLayer layer = controller.layer();
+        controller.addReads(layer.findModule(MODULE).orElseThrow(), testLoader.getUnnamedModule());
+        Class<?> layersDeclaredHandlers = layer.findLoader(CORE_MODULE).loadClass(DeclaredHandlers.class.getName());
+        assertThat(layersDeclaredHandlers.getModule().getName()).isEqualTo(CORE_MODULE);
+        Method check = layersDeclaredHandlers.getDeclaredMethod("check", Class.class);
+        check.setAccessible(true);
+        Class<?> endpoint = layer.findLoader(MODULE).loadClass("handlers.endpoints.InternalHandlerEndpoint");
+
+        assertThatThrownBy(() -> check.invoke(null, endpoint)).isInstanceOf(InvocationTargetException.class)
+                .cause().isInstanceOf(DeploymentException.class)
+                .hasMessageContaining("which its module handlers does not export to module " + CORE_MODULE
+                        + ", where wsdetach-core makes the handlers: ");
+    }
+
+    private static void jar(Path classDirectory, Path jar) throws IOException {
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
+             var files = Files.walk(classDirectory)) {
+            for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                out.putNextEntry(new JarEntry(classDirectory.relativize(file).toString().replace('\\', '/')));
+                Files.copy(file, out);
+                out.closeEntry();
+            }
+        }
     }
 
     private static Class<?> endpoint(String simpleName) throws ClassNotFoundException {
