@@ -594,9 +594,7 @@ public final class DetachableConnection {
         }
         if (future != null && !future.complete(detached)) {
             // Cancelled at the last moment: the caller no longer wants the connection.
-            if (recorded != null) {
-                DetachRecording.failed(recorded, container, client, new CancellationException("detach cancelled"));
-            }
+            DetachRecording.failed(recorded, container, client, new CancellationException("detach cancelled"));
             closeQuietly(detached);
             return;
         }
