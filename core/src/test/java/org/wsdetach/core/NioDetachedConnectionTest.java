@@ -161,6 +161,31 @@ class NioDetachedConnectionTest {
     }
 
     @Test
+    void anExchangeThatEndsInAShutdownAndACloseLogsNoWarning() throws Exception {
+        try (CoreWarnings warnings = new CoreWarnings()) {
+            Socket peer = connectPeer();
+            NioDetachedConnection connection = accept(ByteBuffer.wrap(ascii("x")));
+            assertThat(await(connection.read(ByteBuffer.allocate(8)))).isEqualTo(1);
+            // Waits for the peer, through the loop.
+            Future<Integer> read = connection.read(ByteBuffer.allocate(8));
+            peer.getOutputStream().write(ascii("y"));
+            assertThat(await(read)).isEqualTo(1);
+            // A write that waits for room, then is served by the loop, which drops its write interest later.
+            PendingWrite pending = writeUntilPending(connection, ByteBuffer.allocate(1 << 20));
+            CompletableFuture<Long> drained = background(() -> peer.getInputStream().transferTo(OutputStream.nullOutputStream()));
+            long written = pending.writtenBefore() + await(pending.future());
+            awaitLoopRound(loop);
+            awaitLoopRound(loop);
+            connection.shutdownOutput();
+            assertThat(await(drained)).isEqualTo(written);
+            connection.close();
+            awaitLoopRound(loop);
+
+            assertThat(warnings.records()).isEmpty();
+        }
+    }
+
+    @Test
     void shutdownOutputWithAWritePendingWaitsForTheWholeBuffer() throws Exception {
         Socket peer = connectPeer();
         // A small send buffer makes the pending write take many attempts, none of which may end it early.

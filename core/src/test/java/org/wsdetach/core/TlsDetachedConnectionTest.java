@@ -351,6 +351,28 @@ class TlsDetachedConnectionTest {
     }
 
     @Test
+    void anExchangeThatEndsInAShutdownAndACloseLogsNoWarning() throws Exception {
+        try (CoreWarnings warnings = new CoreWarnings()) {
+            Peer peer = connectPeer(TLS13);
+            TlsDetachedConnection connection = accept(peer, TLS13);
+            peer.out().write(ascii("ping"));
+            assertThat(readExactly(connection, 4, ByteBuffer.allocate(64))).isEqualTo(ascii("ping"));
+            // A write that waits for room, then is served by the loop, which drops its write interest later.
+            PendingWrite pending = writeUntilPending(connection, ByteBuffer.allocate(1 << 20));
+            CompletableFuture<Drained> drained = background(peer::drain);
+            long written = pending.writtenBefore() + await(pending.future());
+            awaitLoopRound(loop);
+            awaitLoopRound(loop);
+            connection.shutdownOutput();
+            assertThat(await(drained)).isEqualTo(new Drained(written, true));
+            connection.close();
+            awaitLoopRound(loop);
+
+            assertThat(warnings.records()).isEmpty();
+        }
+    }
+
+    @Test
     void aWritePendingAtShutdownOutputIsDeliveredWholeBeforeCloseNotify() throws Exception {
         Peer peer = connectPeer(TLS13);
         TlsDetachedConnection connection = accept(peer, TLS13);
