@@ -37,6 +37,8 @@ final class IoLoop implements AutoCloseable {
     }
     private static final long CLOSE_WAIT_MILLIS = 5_000;
 
+    private final long closeWaitMillis;
+
     private final Selector selector;
     private final Thread thread;
     private final Set<Member> connections = ConcurrentHashMap.newKeySet();
@@ -52,7 +54,13 @@ final class IoLoop implements AutoCloseable {
     private volatile boolean closed;
 
     IoLoop(String threadName) throws IOException {
+        this(threadName, CLOSE_WAIT_MILLIS);
+    }
+
+    /** A loop whose {@link #close()} waits up to {@code closeWaitMillis} for its thread, for the tests. */
+    IoLoop(String threadName, long closeWaitMillis) throws IOException {
         Objects.requireNonNull(threadName, "threadName");
+        this.closeWaitMillis = closeWaitMillis;
         selector = Selector.open();
         thread = new Thread(this::run, threadName);
         // The loop must not keep an application alive on its own; close() is the orderly way out.
@@ -115,8 +123,9 @@ final class IoLoop implements AutoCloseable {
     }
 
     /**
-     * Closes the attached connections, stops the loop thread and waits up to five seconds for it to end
-     * (unless called from the loop thread itself, which ends once the current task returns).
+     * Closes the attached connections, stops the loop thread and waits up to five seconds (or the wait given to
+     * the constructor) for it to end (unless called from the loop thread itself, which ends once the current
+     * task returns). A thread that outlives the wait is logged at WARNING.
      */
     @Override
     public void close() {
@@ -131,14 +140,14 @@ final class IoLoop implements AutoCloseable {
             return;
         }
         try {
-            thread.join(CLOSE_WAIT_MILLIS);
+            thread.join(closeWaitMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         }
         if (thread.isAlive()) {
             LOG.log(Level.WARNING, "I/O loop thread {0} did not end within {1} ms",
-                    thread.getName(), CLOSE_WAIT_MILLIS);
+                    thread.getName(), closeWaitMillis);
         }
     }
 

@@ -76,6 +76,30 @@ class IoLoopTest {
     }
 
     @Test
+    void aCloseWhoseLoopThreadEndsInTimeLogsNoWarning() {
+        try (CoreWarnings warnings = new CoreWarnings()) {
+            loop.close();
+
+            assertThat(loopThread.isAlive()).isFalse();
+            assertThat(warnings.records()).isEmpty();
+        }
+    }
+
+    @Test
+    void aCloseThatALoopThreadBusyInATaskOutlivesLogsAWarningNamingTheThread() throws Exception {
+        IoLoop slow = new IoLoop("io-loop-test-busy", 50);
+        CountDownLatch release = holdLoop(slow);
+        try (CoreWarnings warnings = new CoreWarnings()) {
+            slow.close();
+
+            assertThat(warnings.records()).containsExactly("org.wsdetach.core.IoLoop: I/O loop thread "
+                    + "io-loop-test-busy did not end within 50 ms");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void closingTheLoopFromItsOwnThreadReturnsWithoutWaitingForItself() {
         CompletableFuture<Void> closeReturned = new CompletableFuture<>();
         assertThat(loop.execute(() -> {
