@@ -480,6 +480,43 @@ class TlsDetachedConnectionTest {
     }
 
     @Test
+    void aReadWhoseAttemptACloseOvertakesFailsOnceWithTheClosesFailureAndLogsNoWarning() throws Exception {
+        Peer peer = connectPeer(TLS13);
+        CountDownLatch unwrapping = new CountDownLatch(1);
+        CountDownLatch unwrapMayReturn = new CountDownLatch(1);
+        AtomicBoolean held = new AtomicBoolean();
+        // The attempt's unwrap of the peer's data is held until the connection is closed.
+        TlsDetachedConnection connection = acceptThrough(peer, TLS13, real -> new ForwardingSslEngine(real) {
+            @Override
+            public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts, int offset, int length)
+                    throws SSLException {
+                SSLEngineResult result = super.unwrap(src, dsts, offset, length);
+                if (result.bytesProduced() > 0 && held.compareAndSet(false, true)) {
+                    unwrapping.countDown();
+                    awaitQuietly(unwrapMayReturn);
+                }
+                return result;
+            }
+        });
+        peer.out().write(ascii("data"));
+        try (CoreWarnings warnings = new CoreWarnings()) {
+            Recorder read = new Recorder();
+            Thread reader = new Thread(() -> connection.read(ByteBuffer.allocate(64), null, read), "tls-test-reader");
+            reader.start();
+            assertThat(unwrapping.await(DetachedConnectionTesting.WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+            connection.close();
+            unwrapMayReturn.countDown();
+            reader.join(TimeUnit.SECONDS.toMillis(DetachedConnectionTesting.WAIT_SECONDS));
+            assertThat(await(read.failure)).isExactlyInstanceOf(AsynchronousCloseException.class);
+            awaitLoopRound(loop);
+
+            assertThat(read.result).isNotDone();
+            assertThat(warnings.records()).isEmpty();
+        }
+    }
+
+    @Test
     void aWriteOfManyRecordsThatTheChannelTakesWholeReportsItsWholeBuffer() throws Exception {
         Peer peer = connectPeer(TLS13);
         // Records of at most 100 bytes: a write of 1000 bytes takes 10 of them, far less than the kernel holds.
