@@ -186,6 +186,46 @@ class NioDetachedConnectionTest {
     }
 
     @Test
+    void aWriteWhoseAttemptACloseOvertakesFailsOnceWithTheClosesFailureAndLogsNoWarning() throws Exception {
+        Socket peer = connectPeer();
+        CountDownLatch writing = new CountDownLatch(1);
+        CountDownLatch writeMayReturn = new CountDownLatch(1);
+        // The attempt's write to the channel is held, once it has written, until the connection is closed.
+        SocketChannel held = new ForwardingSocketChannel(acceptChannel()) {
+            @Override
+            public int write(ByteBuffer src) throws IOException {
+                int n = channel.write(src);
+                writing.countDown();
+                try {
+                    writeMayReturn.await(WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return n;
+            }
+        };
+        held.configureBlocking(false);
+        NioDetachedConnection connection = wrap(held, ByteBuffer.allocate(0));
+        try (CoreWarnings warnings = new CoreWarnings()) {
+            Recorder write = new Recorder();
+            Thread writer = new Thread(() -> connection.write(ByteBuffer.wrap(ascii("data")), null, write),
+                    "nio-test-writer");
+            writer.start();
+            assertThat(writing.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+            connection.close();
+            writeMayReturn.countDown();
+            writer.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            assertThat(await(write.failure)).isExactlyInstanceOf(AsynchronousCloseException.class);
+            awaitLoopRound(loop);
+
+            assertThat(write.result).isNotDone();
+            assertThat(warnings.records()).isEmpty();
+        }
+        assertThat(peer.getInputStream().readNBytes(4)).isEqualTo(ascii("data"));
+    }
+
+    @Test
     void shutdownOutputWithAWritePendingWaitsForTheWholeBuffer() throws Exception {
         Socket peer = connectPeer();
         // A small send buffer makes the pending write take many attempts, none of which may end it early.
