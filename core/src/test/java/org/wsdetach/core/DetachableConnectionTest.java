@@ -180,10 +180,7 @@ class DetachableConnectionTest {
 
     @Test
     void aPlainTransportIsHandedOverWithoutTlsSession() throws Exception {
-        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
-        read(CLOSE_1000);
-        container.completeStops();
-        DetachedConnection detached = future.get(10, TimeUnit.SECONDS);
+        DetachedConnection detached = detachAndHandOver();
         assertThat(detached.sslSession()).isEmpty();
         assertThat(detached.unwrap(SSLEngine.class)).isEmpty();
         detached.close();
@@ -193,10 +190,7 @@ class DetachableConnectionTest {
     void aTlsTransportIsHandedOverAsATlsConnectionOverItsEngine() throws Exception {
         SSLEngine engine = SSLContext.getDefault().createSSLEngine();
         container.tlsEngine = engine;
-        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
-        read(CLOSE_1000);
-        container.completeStops();
-        DetachedConnection detached = future.get(10, TimeUnit.SECONDS);
+        DetachedConnection detached = detachAndHandOver();
         assertThat(detached.sslSession()).isPresent();
         assertThat(detached.unwrap(SSLEngine.class)).containsSame(engine);
         detached.close();
@@ -636,10 +630,7 @@ class DetachableConnectionTest {
 
     @Test
     void afterTheHandOverWhatTheContainerStillReadsIsDropped() throws Exception {
-        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
-        read(CLOSE_1000);
-        container.completeStops();
-        DetachedConnection detached = future.get(10, TimeUnit.SECONDS);
+        DetachedConnection detached = detachAndHandOver();
         read(TEXT_HI);
         assertThat(container.delivered).isEmpty();
         assertThat(connection.onFrameStart((byte) 0x81)).isFalse();
@@ -915,6 +906,14 @@ class DetachableConnectionTest {
             assertThat(System.nanoTime() - deadline).as("blocked within 10 s").isNegative();
             Thread.yield();
         }
+    }
+
+    /** Detaches {@link #connection}, feeds it the peer's close frame and returns the connection handed over. */
+    private DetachedConnection detachAndHandOver() throws Exception {
+        CompletableFuture<DetachedConnection> future = connection.detach(BYE, Detach.DEFAULT_TIMEOUT, handed::complete);
+        read(CLOSE_1000);
+        container.completeStops();
+        return future.get(10, TimeUnit.SECONDS);
     }
 
     private void read(String hex) {

@@ -448,11 +448,9 @@ class TlsDetachedConnectionTest {
     @Test
     void aWriteStartedWhileTheCloseNotifyOfAShutdownWaitsForRoomFailsAtOnce() throws Exception {
         Peer peer = connectPeer(TLS13, SMALL_BUFFER);
-        SSLEngine real = serverEngine(TLS13);
-        SocketChannel channel = acceptWithSmallBuffers(peer, real);
-        PaddedEngine engine = new PaddedEngine(real);
-        TlsDetachedConnection connection = wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
-        engine.pad(PADDING);
+        Padded padded = acceptPadded(peer);
+        TlsDetachedConnection connection = padded.connection();
+        padded.engine().pad(PADDING);
 
         connection.shutdownOutput();
         Recorder late = new Recorder();
@@ -563,14 +561,12 @@ class TlsDetachedConnectionTest {
     @Test
     void aWriteStalledBehindTheEnginesOwnRecordsBeforeTakingAnyByteGoesOnWithItsBuffer() throws Exception {
         Peer peer = connectPeer(TLS13, SMALL_BUFFER);
-        SSLEngine real = serverEngine(TLS13);
-        SocketChannel channel = acceptWithSmallBuffers(peer, real);
-        PaddedEngine engine = new PaddedEngine(real);
-        TlsDetachedConnection connection = wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+        Padded padded = acceptPadded(peer);
+        TlsDetachedConnection connection = padded.connection();
         // Records of the engine's own go out first, before any byte of the write: the padding, then the
         // KeyUpdate that a TLS 1.3 engine sends when asked to handshake again. The channel stalls in them.
-        engine.pad(PADDING);
-        real.beginHandshake();
+        padded.engine().pad(PADDING);
+        padded.real().beginHandshake();
 
         Future<Integer> write = connection.write(ByteBuffer.wrap(ascii("mine")));
 
@@ -1265,6 +1261,18 @@ class TlsDetachedConnectionTest {
         channel.setOption(StandardSocketOptions.SO_SNDBUF, SMALL_BUFFER);
         channel.configureBlocking(false);
         return channel;
+    }
+
+    /** A connection over a {@link PaddedEngine} around {@code real}, with the channels' buffers small. */
+    private record Padded(SSLEngine real, PaddedEngine engine, TlsDetachedConnection connection) {
+    }
+
+    /** Accepts {@code peer}'s connection {@link #acceptWithSmallBuffers with small buffers}, over a {@link PaddedEngine}. */
+    private Padded acceptPadded(Peer peer) throws Exception {
+        SSLEngine real = serverEngine(TLS13);
+        SocketChannel channel = acceptWithSmallBuffers(peer, real);
+        PaddedEngine engine = new PaddedEngine(real);
+        return new Padded(real, engine, wrap(channel, engine, ByteBuffer.allocate(0), ByteBuffer.allocate(0)));
     }
 
     /**
