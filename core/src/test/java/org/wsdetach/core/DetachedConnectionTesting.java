@@ -255,14 +255,22 @@ final class DetachedConnectionTesting {
         CountDownLatch release = new CountDownLatch(1);
         assertThat(loop.execute(() -> {
             held.countDown();
-            try {
-                release.await(WAIT_SECONDS, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            awaitQuietly(release);
         })).isTrue();
         assertThat(held.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("loop held").isTrue();
         return release;
+    }
+
+    /**
+     * Waits for {@code latch} within the wait, keeping an interrupt, for code that may throw no
+     * {@link InterruptedException}: an engine's or a channel's method, a loop task.
+     */
+    static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Reads exactly {@code length} bytes through {@code buffer}, failing at an end of stream before them. */

@@ -46,6 +46,7 @@ import static org.wsdetach.core.DetachedConnectionTesting.WAIT_SECONDS;
 import static org.wsdetach.core.DetachedConnectionTesting.ascii;
 import static org.wsdetach.core.DetachedConnectionTesting.await;
 import static org.wsdetach.core.DetachedConnectionTesting.awaitLoopRound;
+import static org.wsdetach.core.DetachedConnectionTesting.awaitQuietly;
 import static org.wsdetach.core.DetachedConnectionTesting.background;
 import static org.wsdetach.core.DetachedConnectionTesting.closeAll;
 import static org.wsdetach.core.DetachedConnectionTesting.closeFromTwoThreadsAtOnceThenAgain;
@@ -172,7 +173,7 @@ class NioDetachedConnectionTest {
             assertThat(await(read)).isEqualTo(1);
             // A write that waits for room, then is served by the loop, which drops its write interest later.
             PendingWrite pending = writeUntilPending(connection, ByteBuffer.allocate(1 << 20));
-            CompletableFuture<Long> drained = background(() -> peer.getInputStream().transferTo(OutputStream.nullOutputStream()));
+            CompletableFuture<Long> drained = background(() -> drain(peer.getInputStream()));
             long written = pending.writtenBefore() + await(pending.future());
             awaitLoopRound(loop);
             awaitLoopRound(loop);
@@ -196,11 +197,7 @@ class NioDetachedConnectionTest {
             public int write(ByteBuffer src) throws IOException {
                 int n = channel.write(src);
                 writing.countDown();
-                try {
-                    writeMayReturn.await(WAIT_SECONDS, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                awaitQuietly(writeMayReturn);
                 return n;
             }
         };

@@ -61,6 +61,7 @@ import static org.wsdetach.core.DetachedConnectionTesting.SO_TIMEOUT_MILLIS;
 import static org.wsdetach.core.DetachedConnectionTesting.ascii;
 import static org.wsdetach.core.DetachedConnectionTesting.await;
 import static org.wsdetach.core.DetachedConnectionTesting.awaitLoopRound;
+import static org.wsdetach.core.DetachedConnectionTesting.awaitQuietly;
 import static org.wsdetach.core.DetachedConnectionTesting.background;
 import static org.wsdetach.core.DetachedConnectionTesting.closeAll;
 import static org.wsdetach.core.DetachedConnectionTesting.closeFromTwoThreadsAtOnceThenAgain;
@@ -603,11 +604,7 @@ class TlsDetachedConnectionTest {
                     throws SSLException {
                 if (held.compareAndSet(false, true)) {
                     inAnswer.countDown();
-                    try {
-                        answerMayGoOn.await(DetachedConnectionTesting.WAIT_SECONDS, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
+                    awaitQuietly(answerMayGoOn);
                 }
                 return super.wrap(srcs, offset, length, dst);
             }
@@ -1192,15 +1189,6 @@ class TlsDetachedConnectionTest {
         TestTls.handshake(channel, engine);
         await(peerHandshake);
         return channel;
-    }
-
-    /** Waits for {@code latch} within the wait, for an engine's method, which may throw no such exception. */
-    private static void awaitQuietly(CountDownLatch latch) {
-        try {
-            latch.await(DetachedConnectionTesting.WAIT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** Reads once into a fresh buffer, for a thread that is not the test's. */
