@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -82,13 +83,7 @@ class DeclaredHandlersModuleTest {
         assertThat(javac.run(null, null, errors, arguments.toArray(String[]::new)))
                 .as("javac: %s", errors.toString(StandardCharsets.UTF_8)).isZero();
 
-        ClassLoader testLoader = DeclaredHandlersModuleTest.class.getClassLoader();
-        Configuration configuration = ModuleLayer.boot().configuration()
-                .resolve(ModuleFinder.of(classes), ModuleFinder.of(), Set.of(MODULE));
-        ModuleLayer.Controller controller = ModuleLayer.defineModulesWithOneLoader(configuration,
-                List.of(ModuleLayer.boot()), testLoader);
-        controller.addReads(controller.layer().findModule(MODULE).orElseThrow(), testLoader.getUnnamedModule());
-        loader = controller.layer().findLoader(MODULE);
+        loader = layer(classes).findLoader(MODULE);
     }
 
     @Test
@@ -127,13 +122,7 @@ class DeclaredHandlersModuleTest {
         // The core, jarred as the automatic module it is on a module path, in a layer with the handlers' module.
         Path coreJar = directory.resolve(CORE_MODULE + ".jar");
         jar(Path.of(location(DeclaredHandlers.class)), coreJar);
-        ClassLoader testLoader = DeclaredHandlersModuleTest.class.getClassLoader();
-        Configuration configuration = ModuleLayer.boot().configuration()
-                .resolve(ModuleFinder.of(classes, coreJar), ModuleFinder.of(), Set.of(MODULE, CORE_MODULE));
-        ModuleLayer.Controller controller = ModuleLayer.defineModulesWithOneLoader(configuration,
-                List.of(ModuleLayer.boot()), testLoader);
-        ModuleLayer layer = controller.layer();
-        controller.addReads(layer.findModule(MODULE).orElseThrow(), testLoader.getUnnamedModule());
+        ModuleLayer layer = layer(classes, coreJar);
         Class<?> layersDeclaredHandlers = layer.findLoader(CORE_MODULE).loadClass(DeclaredHandlers.class.getName());
         assertThat(layersDeclaredHandlers.getModule().getName()).isEqualTo(CORE_MODULE);
         Method check = layersDeclaredHandlers.getDeclaredMethod("check", Class.class);
@@ -144,6 +133,22 @@ class DeclaredHandlersModuleTest {
                 .cause().isInstanceOf(DeploymentException.class)
                 .hasMessageContaining("which its module handlers does not export to module " + CORE_MODULE
                         + ", where wsdetach-core makes the handlers: ");
+    }
+
+    /**
+     * A layer over the boot layer, with one loader under the test's, of every module at {@code paths}, of which
+     * {@code handlers} reads the unnamed module, where the spi is.
+     */
+    private static ModuleLayer layer(Path... paths) {
+        ModuleFinder finder = ModuleFinder.of(paths);
+        Set<String> roots = finder.findAll().stream().map(module -> module.descriptor().name())
+                .collect(Collectors.toSet());
+        Configuration configuration = ModuleLayer.boot().configuration().resolve(finder, ModuleFinder.of(), roots);
+        ClassLoader testLoader = DeclaredHandlersModuleTest.class.getClassLoader();
+        ModuleLayer.Controller controller = ModuleLayer.defineModulesWithOneLoader(configuration,
+                List.of(ModuleLayer.boot()), testLoader);
+        controller.addReads(controller.layer().findModule(MODULE).orElseThrow(), testLoader.getUnnamedModule());
+        return controller.layer();
     }
 
     private static void jar(Path classDirectory, Path jar) throws IOException {
